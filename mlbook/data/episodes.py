@@ -1,0 +1,157 @@
+"""Episodes (tasks) and the seeded N-way K-shot sampler every chapter trains and evaluates with.
+
+Notation: an episode is a task T_i with a support set D_i^tr (``support_x``, ``support_y``) and a query
+set D_i^ts (``query_x``, ``query_y``). Labels are relabelled ``0..N-1`` inside every episode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import torch
+
+from mlbook.data.dataset import LabelledImages
+from mlbook.utils import check_positive_int
+
+
+@dataclass
+class Episode:
+    """One task. Classification: ``n_way`` classes, ``k_shot`` support and ``q_query`` query examples per
+    class, support and query ordered class by class. Regression (sinusoids): ``n_way`` is ``None``.
+    ``classes[i]`` is the dataset class behind episode label ``i`` (``None`` for regression)."""
+
+    support_x: torch.Tensor
+    support_y: torch.Tensor
+    query_x: torch.Tensor
+    query_y: torch.Tensor
+    n_way: int | None
+    k_shot: int
+    classes: torch.Tensor | None = None
+
+    @property
+    def q_query(self) -> int:
+        ways = self.n_way or 1
+        return self.query_y.shape[0] // ways
+
+    def to(self, device: torch.device | str) -> Episode:
+        return replace(
+            self,
+            support_x=self.support_x.to(device),
+            support_y=self.support_y.to(device),
+            query_x=self.query_x.to(device),
+            query_y=self.query_y.to(device),
+        )
+
+
+class EpisodeSampler:
+    """Seeded N-way K-shot Q-query episodes from a ``LabelledImages`` dataset.
+
+    ``within_group=True`` draws all N classes of an episode from one group (alphabet), as in the
+    original Omniglot one-shot benchmark; the group is drawn uniformly among those with at least N classes.
+    Two samplers built with the same arguments produce the same episodes.
+    """
+
+    def __init__(
+        self,
+        dataset: LabelledImages,
+        n_way: int,
+        k_shot: int,
+        q_query: int = 15,
+        *,
+        within_group: bool = False,
+        seed: int = 0,
+    ) -> None:
+        check_positive_int("n_way", n_way, minimum=2)
+        check_positive_int("k_shot", k_shot)
+        check_positive_int("q_query", q_query)
+        self.dataset = dataset
+        self.n_way, self.k_shot, self.q_query = n_way, k_shot, q_query
+        self.within_group = within_group
+        self.seed = seed
+        self._check_enough_examples()
+        self._eligible_groups = self._check_enough_classes()
+        self.reset()
+
+    def reset(self) -> None:
+        """Restart the episode stream from the beginning (same seed, same episodes)."""
+        self.generator = torch.Generator().manual_seed(self.seed)
+
+    def _check_enough_examples(self) -> None:
+        available = self.dataset.min_examples_per_class()
+        needed = self.k_shot + self.q_query
+        if needed > available:
+            raise ValueError(
+                f"k_shot + q_query = {self.k_shot} + {self.q_query} = {needed} examples per class, but some classes "
+                f"have only {available}: choose k_shot + q_query <= {available}"
+            )
+
+    def _check_enough_classes(self) -> list[str]:
+        if not self.within_group:
+            if self.n_way > self.dataset.num_classes:
+                raise ValueError(
+                    f"n_way={self.n_way} is larger than the {self.dataset.num_classes} classes available: "
+                    f"choose n_way in [2, {self.dataset.num_classes}]"
+                )
+            return []
+        sizes = {g: len(self.dataset.classes_in_group(g)) for g in self.dataset.groups}
+        eligible = [g for g, size in sizes.items() if size >= self.n_way]
+        if not eligible:
+            largest = max(sizes, key=sizes.get)
+            raise ValueError(
+                f"n_way={self.n_way} within one group needs a group with at least {self.n_way} classes; the largest, "
+                f"{largest}, has {sizes[largest]}: choose n_way in [2, {sizes[largest]}] or within_group=False"
+            )
+        return eligible
+
+    def _randperm(self, n: int) -> torch.Tensor:
+        return torch.randperm(n, generator=self.generator)
+
+    def _pick_classes(self, group: str | None) -> torch.Tensor:
+        if group is None and not self.within_group:
+            return self._randperm(self.dataset.num_classes)[: self.n_way]
+        if group is None:
+            group = self._eligible_groups[int(self._randperm(len(self._eligible_groups))[0])]
+        members = self.dataset.classes_in_group(group)
+        if len(members) < self.n_way:
+            raise ValueError(f"group {group!r} has {len(members)} classes, fewer than n_way={self.n_way}")
+        return torch.tensor(members)[self._randperm(len(members))[: self.n_way]]
+
+    def sample(self, group: str | None = None) -> Episode:
+        """One episode; ``group`` pins the alphabet (otherwise drawn when ``within_group``)."""
+        classes = self._pick_classes(group)
+        k, q = self.k_shot, self.q_query
+        support, query = [], []
+        for c in classes.tolist():
+            members = self.dataset.indices_by_class[c]
+            chosen = members[self._randperm(len(members))[: k + q]]
+            support.append(chosen[:k])
+            query.append(chosen[k:])
+        support_idx, query_idx = torch.cat(support), torch.cat(query)
+        ways = torch.arange(self.n_way)
+        return Episode(
+            support_x=self.dataset.images[support_idx],
+            support_y=ways.repeat_interleave(k),
+            query_x=self.dataset.images[query_idx],
+            query_y=ways.repeat_interleave(q),
+            n_way=self.n_way,
+            k_shot=k,
+            classes=classes,
+        )
+
+    def sample_batch(self, meta_batch: int) -> list[Episode]:
+        check_positive_int("meta_batch", meta_batch)
+        return [self.sample() for _ in range(meta_batch)]
+
+    def take(self, count: int) -> Iterator[Episode]:
+        check_positive_int("count", count)
+        for _ in range(count):
+            yield self.sample()
+
+    def __iter__(self) -> Iterator[Episode]:
+        while True:
+            yield self.sample()
+
+    def __repr__(self) -> str:
+        mode = ", within_group" if self.within_group else ""
+        return f"EpisodeSampler({self.n_way}-way {self.k_shot}-shot {self.q_query}-query{mode}, seed={self.seed})"

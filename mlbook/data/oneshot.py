@@ -1,0 +1,136 @@
+"""The original Omniglot one-shot benchmark (Lake et al. 2015): 20 runs x 20 trials, 20-way, within alphabet.
+
+Each run has 20 training images (one per character, all from one evaluation alphabet) and 20 test images
+(another drawer's version of each). A classifier sees the 20 training images as its support set and must
+name the training image of each test image. The score is the error rate in percent over the 400 trials.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mlbook.data.omniglot import _check_image_size, decode_png
+from mlbook.data.sources import OMNIGLOT_FILES, fetch
+from mlbook.utils import mean_confidence_interval
+
+Classifier = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class OneShotRun:
+    """One run: ``support`` ``[20, 1, H, W]`` (training images, class01..class20), ``query`` ``[20, 1, H, W]``
+    (test images, item01..item20) and ``answers[i]`` = index into ``support`` of query ``i``'s class."""
+
+    name: str
+    support: torch.Tensor
+    query: torch.Tensor
+    answers: torch.Tensor
+
+
+@dataclass
+class OneShotResult:
+    """Scores of a classifier on the benchmark. Errors are in percent, as the literature reports them."""
+
+    error_percent: float
+    run_error_percent: list[float]
+    predictions: torch.Tensor  # [runs, 20] predicted support index for every query
+    answers: torch.Tensor  # [runs, 20]
+
+    @property
+    def accuracy(self) -> float:
+        return 100.0 - self.error_percent
+
+    def ci95(self) -> float:
+        """Half-width (percent) of a 95% confidence interval of the error over the runs."""
+        return mean_confidence_interval(self.run_error_percent)[1]
+
+    def __str__(self) -> str:
+        return f"one-shot error {self.error_percent:.1f}% (± {self.ci95():.1f} over {len(self.run_error_percent)} runs)"
+
+
+def load_oneshot_runs(image_size: int | None = 28, download: bool = True) -> list[OneShotRun]:
+    """The 20 runs of ``all_runs.zip``; images in ``[0, 1]`` with ink = 1 (``None`` keeps 105x105)."""
+    _check_image_size(image_size)
+    archive = fetch(OMNIGLOT_FILES["all_runs"], download=download)
+    runs = []
+    with zipfile.ZipFile(archive) as zf:
+        run_names = sorted({n.split("/")[0] for n in zf.namelist() if n.startswith("run")})
+        for run in run_names:
+            runs.append(_read_run(zf, run, image_size))
+    return runs
+
+
+def _read_run(zf: zipfile.ZipFile, run: str, image_size: int | None) -> OneShotRun:
+    pairs = [line.split() for line in zf.read(f"{run}/class_labels.txt").decode().splitlines() if line.strip()]
+    answer_of = dict(pairs)  # "run01/test/item01.png" -> "run01/training/class08.png"
+    test_files = sorted(answer_of)
+    train_files = sorted(n for n in zf.namelist() if n.startswith(f"{run}/training/") and n.endswith(".png"))
+    if sorted(set(answer_of.values())) != train_files:
+        raise ValueError(f"{run}: class_labels.txt does not match the training images in all_runs.zip")
+
+    def load(files: list[str]) -> torch.Tensor:
+        arrays = np.stack([decode_png(zf.read(f), image_size) for f in files]).astype(np.float32) / 255.0
+        return torch.from_numpy(arrays).unsqueeze(1)
+
+    answers = torch.tensor([train_files.index(answer_of[t]) for t in test_files])
+    return OneShotRun(run, load(train_files), load(test_files), answers)
+
+
+def score_oneshot(classify: Classifier, runs: list[OneShotRun] | None = None) -> OneShotResult:
+    """Score ``classify(support, query) -> predicted support index per query`` on the benchmark.
+
+    ``classify`` receives ``support`` ``[20, 1, H, W]`` and ``query`` ``[20, 1, H, W]`` and returns a
+    ``[20]`` tensor of indices into ``support``. Error rate = wrong trials / 400, in percent.
+    """
+    runs = load_oneshot_runs() if runs is None else runs
+    if not runs:
+        raise ValueError("runs must contain at least one OneShotRun")
+    predictions = []
+    for run in runs:
+        predicted = torch.as_tensor(classify(run.support, run.query)).detach().cpu().long().view(-1)
+        if predicted.shape != run.answers.shape:
+            raise ValueError(
+                f"classify must return {tuple(run.answers.shape)} support indices for {run.name}, "
+                f"got shape {tuple(predicted.shape)}"
+            )
+        if predicted.min() < 0 or predicted.max() >= len(run.support):
+            raise ValueError(f"classify must return indices in [0, {len(run.support) - 1}] for {run.name}")
+        predictions.append(predicted)
+    predictions_t = torch.stack(predictions)
+    answers = torch.stack([run.answers for run in runs])
+    wrong = (predictions_t != answers).double()
+    return OneShotResult(
+        error_percent=100.0 * wrong.mean().item(),
+        run_error_percent=(100.0 * wrong.mean(dim=1)).tolist(),
+        predictions=predictions_t,
+        answers=answers,
+    )
+
+
+def nearest_by_distance(distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Classifier:
+    """Turn ``distance(query, support) -> [Q, S]`` into a one-shot classifier (nearest support wins)."""
+
+    def classify(support: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
+        return distance(query, support).argmin(dim=1)
+
+    return classify
+
+
+#: Published error rates (percent) on this benchmark, for tables beside our own numbers.
+#: "minimal": trained on one 5-alphabet small background split (Lake et al. 2019, arXiv 1902.03477, table 1);
+#: "full": trained on the 30-alphabet background set; "none": no training at all.
+PUBLISHED_ERRORS = [
+    {"method": "Humans", "training": "minimal", "error_percent": 4.5, "source": "lake2019omniglot"},
+    {"method": "Bayesian Program Learning", "training": "minimal", "error_percent": 4.2,
+     "source": "lake2019omniglot"},
+    {"method": "Simple ConvNet", "training": "minimal", "error_percent": 23.2, "source": "lake2019omniglot"},
+    {"method": "Prototypical Networks", "training": "minimal", "error_percent": 30.1, "source": "lake2019omniglot"},
+    {"method": "Siamese Networks", "training": "full", "error_percent": 8.0, "source": "koch2015siamese"},
+    {"method": "Prototypical Networks", "training": "full", "error_percent": 13.7, "source": "lake2019omniglot"},
+    {"method": "Modified Hausdorff (Lake demo)", "training": "none", "error_percent": 38.8, "source": "lake2015human"},
+]

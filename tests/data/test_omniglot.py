@@ -1,0 +1,113 @@
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from mlbook.data import load_omniglot, minimal_splits
+from mlbook.data import omniglot as omniglot_module
+from mlbook.data.sources import cache_dir
+
+
+def test_small1_has_five_alphabets_136_characters_20_drawers(omniglot_small1):
+    data = omniglot_small1
+    assert data.groups == ["Balinese", "Early_Aramaic", "Greek", "Korean", "Latin"]
+    assert data.num_classes == 136 and len(data) == 136 * 20
+    assert torch.bincount(data.labels).tolist() == [20] * 136
+    assert data.images.shape == (2720, 1, 28, 28) and data.images.dtype == torch.float32
+
+
+def test_images_are_inverted_so_ink_is_one(omniglot_small1):
+    images = omniglot_small1.images
+    assert images.min() == 0.0 and images.max() == 1.0
+    assert images[:, :, 0, :].mean() < 0.01  # the border is background
+    assert 0.03 < images.mean() < 0.25  # strokes cover a small part of each glyph
+
+
+def test_original_size_keeps_binary_105_pixel_images():
+    data = load_omniglot("background_small2", image_size=None)
+    assert data.images.shape[1:] == (1, 105, 105)
+    assert set(torch.unique(data.images).tolist()) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"split": "training"}, "split must be one of"),
+    ({"image_size": 4}, "image_size must be None"),
+    ({"image_size": 28.0}, "image_size must be None"),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        load_omniglot(**kwargs)
+
+
+def test_second_load_comes_from_the_cache_in_well_under_a_second(omniglot_small1):
+    began = time.perf_counter()
+    again = load_omniglot("background_small1")
+    assert time.perf_counter() - began < 1.0
+    assert torch.equal(again.images, omniglot_small1.images)
+
+
+def test_corrupt_cache_is_detected_and_rebuilt(tmp_path, monkeypatch, omniglot_small1):
+    monkeypatch.setenv("MLBOOK_CACHE", str(tmp_path))
+    load_omniglot("background_small1", image_size=20)
+    (cached,) = cache_dir().glob("omniglot-*-20-*.npz")
+    raw = bytearray(cached.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    cached.write_bytes(bytes(raw))
+    assert omniglot_module._load_cached(cached.stem) is None
+    rebuilt = load_omniglot("background_small1", image_size=20)
+    reference = torch.nn.functional.interpolate(omniglot_small1.images[:5], size=20, mode="area")
+    assert rebuilt.images.shape == (2720, 1, 20, 20)
+    assert (rebuilt.images[:5] - reference).abs().mean() < 0.05
+
+
+@pytest.mark.parametrize("train", [1, 2])
+def test_minimal_splits_never_share_a_character_or_alphabet(train):
+    meta_train, meta_test = minimal_splits(train=train)
+    assert not set(meta_train.class_names) & set(meta_test.class_names)
+    assert not set(meta_train.groups) & set(meta_test.groups)
+    assert len(meta_train.groups) == 5 and len(meta_test.groups) == 3
+    assert meta_test.groups == (
+        ["Japanese_(katakana)", "Sanskrit", "Tagalog"] if train == 1 else ["Balinese", "Early_Aramaic", "Korean"]
+    )
+
+
+def test_minimal_splits_rejects_a_third_split():
+    with pytest.raises(ValueError, match=r"train must be one of \[1, 2\]"):
+        minimal_splits(train=3)
+
+
+def test_rotations_become_new_classes_in_the_same_alphabet(omniglot_small1):
+    rotated = omniglot_small1.with_rotations()
+    assert rotated.num_classes == 4 * 136 and len(rotated) == 4 * 2720
+    first = omniglot_small1.indices_by_class[0][0]
+    same_in_rot90 = rotated.indices_by_class[136][0]
+    assert torch.equal(rotated.images[same_in_rot90], torch.rot90(omniglot_small1.images[first], 1, dims=(1, 2)))
+    assert rotated.class_names[136].endswith("/rot90") and rotated.class_groups[136] == "Balinese"
+    with pytest.raises(ValueError, match="multiples of 90"):
+        omniglot_small1.with_rotations((0, 45))
+
+
+def test_subset_relabels_in_the_given_order(omniglot_small1):
+    subset = omniglot_small1.subset_classes([5, 2])
+    assert subset.class_names == [omniglot_small1.class_names[5], omniglot_small1.class_names[2]]
+    assert torch.bincount(subset.labels).tolist() == [20, 20]
+    original = omniglot_small1.images[omniglot_small1.indices_by_class[5]]
+    assert torch.equal(subset.images[subset.indices_by_class[0]], original)
+    with pytest.raises(ValueError, match="classes must lie in"):
+        omniglot_small1.subset_classes([500])
+
+
+def test_decoding_matches_an_independent_read_of_one_png():
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from mlbook.data.sources import OMNIGLOT_FILES, fetch
+
+    with zipfile.ZipFile(fetch(OMNIGLOT_FILES["background_small1"])) as zf:
+        first = sorted(n for n in zf.namelist() if n.endswith(".png"))[0]
+        pixels = np.array(Image.open(io.BytesIO(zf.read(first))).convert("1"))
+    data = load_omniglot("background_small1", image_size=None)
+    assert np.array_equal(data.images[0, 0].numpy() == 1.0, ~pixels)

@@ -1,0 +1,39 @@
+import math
+
+import pytest
+import torch
+
+from mlbook.data import SinusoidTasks
+
+
+def test_tasks_follow_the_maml_paper_ranges():
+    tasks = SinusoidTasks(seed=0)
+    drawn = [tasks.sample_task() for _ in range(500)]
+    amplitudes = torch.tensor([t.amplitude for t in drawn])
+    phases = torch.tensor([t.phase for t in drawn])
+    assert 0.1 <= amplitudes.min() and amplitudes.max() <= 5.0 and amplitudes.std() > 1.0
+    assert 0.0 <= phases.min() and phases.max() <= math.pi
+    x = tasks.sample_inputs(1000)
+    assert x.shape == (1000, 1) and -5 <= x.min() and x.max() <= 5
+
+
+def test_episode_targets_are_the_task_sinusoid():
+    episode = SinusoidTasks(k_shot=5, q_query=7, seed=1).sample()
+    assert episode.support_x.shape == (5, 1) and episode.query_y.shape == (7, 1) and episode.n_way is None
+    task = episode.task
+    assert torch.allclose(episode.support_y, task.amplitude * torch.sin(episode.support_x - task.phase))
+
+
+def test_seeded_and_resettable():
+    a, b = SinusoidTasks(seed=3), SinusoidTasks(seed=3)
+    first = a.sample_batch(4)
+    assert all(torch.equal(x.query_y, y.query_y) for x, y in zip(first, b.sample_batch(4), strict=True))
+    a.reset()
+    assert torch.equal(a.sample().support_x, first[0].support_x)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="amplitude must be a"):
+        SinusoidTasks(amplitude=(5.0, 0.1))
+    with pytest.raises(ValueError, match="k_shot must be an int >= 1"):
+        SinusoidTasks(k_shot=0)
