@@ -5,9 +5,14 @@ Neither learns anything; they show how far raw pixels and a hand-made shape dist
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F
+from scipy.spatial import cKDTree
 
+from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import Classifier, nearest_by_distance
+from mlbook.training.method import EpisodicMethod
 
 
 def pixel_distance(query: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
@@ -36,12 +41,20 @@ def modified_hausdorff(points_a: torch.Tensor, points_b: torch.Tensor) -> torch.
 def hausdorff_distance(query: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
     """``[Q, S]`` modified Hausdorff distances between the ink point sets of two stacks of images.
 
-    Computed in float32 (coordinates are below 105, so nothing is lost that changes a nearest neighbour):
-    about 5x faster than float64 on a CPU.
+    Same numbers as ``modified_hausdorff`` on every pair, found with one k-d tree per image (exact nearest
+    neighbours) instead of a full pairwise distance matrix: several times faster on ~1000-point glyphs.
     """
-    query_points = [ink_points(image).float() for image in query]
-    support_points = [ink_points(image).float() for image in support]
-    return torch.stack([torch.stack([modified_hausdorff(q, s) for s in support_points]) for q in query_points])
+    query_points = [ink_points(image).numpy() for image in query]
+    support_points = [ink_points(image).numpy() for image in support]
+    query_trees = [cKDTree(points) for points in query_points]
+    support_trees = [cKDTree(points) for points in support_points]
+    distances = np.empty((len(query_points), len(support_points)))
+    for i, (q_points, q_tree) in enumerate(zip(query_points, query_trees, strict=True)):
+        for j, (s_points, s_tree) in enumerate(zip(support_points, support_trees, strict=True)):
+            query_to_support = s_tree.query(q_points)[0].mean()
+            support_to_query = q_tree.query(s_points)[0].mean()
+            distances[i, j] = max(query_to_support, support_to_query)
+    return torch.from_numpy(distances)
 
 
 def pixel_nearest_neighbour() -> Classifier:
@@ -53,3 +66,17 @@ def hausdorff_nearest_neighbour() -> Classifier:
     """One-shot classifier of Lake's demo: the support image with the smallest modified Hausdorff distance
     (use it on the 105x105 originals, ``load_oneshot_runs(image_size=None)``, to reproduce the 38.8%)."""
     return nearest_by_distance(hausdorff_distance)
+
+
+class PixelNearestNeighbour(EpisodicMethod):
+    """K-shot nearest neighbour in pixel space as an ``EpisodicMethod``: no meta-parameters at all, the task
+    parameters are the support set itself. Scores are one-hot votes of the nearest support example."""
+
+    def predict(self, episode: Episode) -> torch.Tensor:
+        if episode.n_way is None:
+            raise ValueError("PixelNearestNeighbour classifies: episode.n_way must be set (not a regression episode)")
+        nearest = pixel_distance(episode.query_x, episode.support_x).argmin(dim=1)
+        return F.one_hot(episode.support_y[nearest], episode.n_way).float()
+
+    def episode_loss(self, episode: Episode):
+        raise TypeError("PixelNearestNeighbour has no parameters to meta-train; use it with evaluate() only")

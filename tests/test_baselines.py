@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from mlbook.baselines import (
+    PixelNearestNeighbour,
     hausdorff_distance,
     hausdorff_nearest_neighbour,
     ink_points,
@@ -9,7 +10,8 @@ from mlbook.baselines import (
     pixel_distance,
     pixel_nearest_neighbour,
 )
-from mlbook.data import load_oneshot_runs, score_oneshot
+from mlbook.data import EpisodeSampler, LabelledImages, load_oneshot_runs, score_oneshot
+from mlbook.training import evaluate, evaluate_oneshot
 
 
 def test_modified_hausdorff_by_hand():
@@ -45,3 +47,24 @@ def test_hausdorff_reproduces_lakes_published_demo_error():
     # github.com/brendenlake/omniglot python/one-shot-classification/demo_classification.py: "38.8 percent errors"
     result = score_oneshot(hausdorff_nearest_neighbour(), load_oneshot_runs(image_size=None))
     assert result.error_percent == pytest.approx(38.75)
+
+
+def test_tree_search_gives_exactly_the_brute_force_distances(oneshot_runs):
+    run = load_oneshot_runs(image_size=None)[2]
+    fast = hausdorff_distance(run.query[:3], run.support[:4])
+    brute = torch.stack([
+        torch.stack([modified_hausdorff(ink_points(q), ink_points(s)) for s in run.support[:4]]) for q in run.query[:3]
+    ])
+    assert torch.allclose(fast, brute, rtol=1e-12, atol=1e-12)
+
+
+def test_pixel_nearest_neighbour_method_agrees_with_the_classifier_and_uses_all_shots(oneshot_runs, indexed_dataset):
+    method = PixelNearestNeighbour()
+    assert torch.equal(evaluate_oneshot(method, oneshot_runs, device="cpu").predictions,
+                       score_oneshot(pixel_nearest_neighbour(), oneshot_runs).predictions)
+    # images = 100 x class + a within-class offset: the nearest support is always of the query's class
+    spread = LabelledImages(indexed_dataset.labels.float().view(-1, 1, 1, 1).expand(-1, 1, 4, 4) * 100
+                            + indexed_dataset.images % 10, indexed_dataset.labels, indexed_dataset.class_names)
+    assert evaluate(method, EpisodeSampler(spread, 5, 3, 2, seed=0), 20, progress=False).mean == 1.0
+    with pytest.raises(TypeError, match="no parameters to meta-train"):
+        method.episode_loss(None)
