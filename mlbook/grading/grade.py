@@ -1,0 +1,436 @@
+"""Grade submissions offline, question by question, without docker.
+
+Each submission is graded in its own worker subprocess (:mod:`mlbook.grading.worker`) that loads the
+submission's definitions once and runs the questions one after another, each test case under a time limit
+and an output cap. When a question hangs past its deadline or the worker dies, the parent kills it, gives
+that question 0 and starts a fresh worker for the remaining questions: a broken question never costs the
+others, and a broken submission never stops the folder.
+
+``engine="otter"`` grades with ``otter run`` instead (the whole notebook executed by otter, one process per
+submission, a wall-clock limit per submission): the reference engine for scores, but one infinite loop there
+costs every question of that submission.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlbook.grading.extract import SubmissionError, definitions, read_notebook
+from mlbook.grading.runner import QuestionResult, load_test_file
+
+DEFAULT_TEST_TIMEOUT = 60.0
+DEFAULT_OUTPUT_LIMIT = 1_000_000  # characters printed per question
+DEFAULT_LOAD_TIMEOUT = 120.0
+KILL_GRACE = 10.0  # seconds past a test case's limit before the parent kills the worker
+
+
+@dataclass
+class TestSuite:
+    """The test files of a set (the autograder's, hidden tests included), one per question."""
+
+    __test__ = False  # not a pytest test class
+
+    paths: dict[str, Path]
+    possible: dict[str, float]
+    cases: dict[str, int]
+
+    @property
+    def questions(self) -> list[str]:
+        return list(self.paths)
+
+    @classmethod
+    def from_directory(cls, directory: str | Path, questions: Iterable[str] | None = None) -> TestSuite:
+        from mlbook.grading.assign import _natural
+
+        directory = Path(directory)
+        names = (
+            list(questions) if questions is not None else sorted((p.stem for p in directory.glob("*.py")), key=_natural)
+        )
+        if not names:
+            raise ValueError(f"no test files (*.py) in {directory}")
+        paths, possible, cases = {}, {}, {}
+        for name in names:
+            test_file = load_test_file(directory / f"{name}.py")
+            paths[name] = directory / f"{name}.py"
+            possible[name] = float(test_file.possible)
+            cases[name] = len(test_file.test_cases)
+        return cls(paths, possible, cases)
+
+    @property
+    def total_possible(self) -> float:
+        return sum(self.possible.values())
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    questions: dict[str, QuestionResult]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(q.score for q in self.questions.values())
+
+    @property
+    def possible(self) -> float:
+        return sum(q.possible for q in self.questions.values())
+
+    def to_dict(self) -> dict:
+        return {
+            "submission": self.submission,
+            "total": self.total,
+            "possible": self.possible,
+            "scores": {name: q.score for name, q in self.questions.items()},
+            "notes": self.notes,
+            "questions": {name: q.to_dict() for name, q in self.questions.items()},
+        }
+
+
+@dataclass
+class GradingOptions:
+    test_timeout: float | None = DEFAULT_TEST_TIMEOUT
+    output_limit: int | None = DEFAULT_OUTPUT_LIMIT
+    load_timeout: float | None = DEFAULT_LOAD_TIMEOUT
+    threads: int = 1
+    notebook_name: str | None = None  # which notebook to take from a zip holding several
+    kill_grace: float = KILL_GRACE
+    # forkserver: workers fork from a process that imported torch once (fast; Unix). subprocess: portable.
+    start_method: str = "forkserver" if sys.platform != "win32" else "subprocess"
+
+
+def _worker_env(threads: int) -> dict:
+    env = dict(os.environ)
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [package_parent, env.get("PYTHONPATH", "")] if p)
+    env["OMP_NUM_THREADS"] = str(threads)
+    env.pop("MPLBACKEND", None)
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def _kill(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+    process.wait()
+
+
+class _SubprocessWorker:
+    """A fresh interpreter per worker (portable; pays the imports, a few seconds, every time)."""
+
+    def __init__(self, spec_path: Path, options: GradingOptions) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mlbook.grading.worker", str(spec_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env=_worker_env(options.threads),
+        )
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def kill(self) -> None:
+        _kill(self.process)
+
+
+_FORKSERVER = None
+PRELOAD = [
+    "torch",
+    "otter.test_files",
+    "mlbook.grading.worker",
+    "mlbook.grading.checks",
+    "mlbook.data",
+    "mlbook.models",
+]
+
+
+def _forkserver_context():
+    """A multiprocessing forkserver that has imported torch and otter once: workers fork from it in
+    milliseconds. Nothing has run a torch operation in it (no thread pool yet), so forking is safe."""
+    global _FORKSERVER
+    if _FORKSERVER is None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        _FORKSERVER = context
+    return _FORKSERVER
+
+
+class _ForkedWorker:
+    def __init__(self, spec_path: Path, options: GradingOptions) -> None:
+        from mlbook.grading.worker import run_forked
+
+        self.process = _forkserver_context().Process(target=run_forked, args=(str(spec_path),))
+        self.process.start()
+
+    def poll(self) -> int | None:
+        return self.process.exitcode
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the worker leads its own session
+        except (ProcessLookupError, PermissionError):
+            self.process.kill()
+        self.process.join()
+
+
+def _start_worker(spec_path: Path, options: GradingOptions):
+    if options.start_method == "forkserver":
+        return _ForkedWorker(spec_path, options)
+    if options.start_method == "subprocess":
+        return _SubprocessWorker(spec_path, options)
+    raise ValueError(f"start_method must be one of ['forkserver', 'subprocess'], got {options.start_method!r}")
+
+
+class _EventReader:
+    def __init__(self, path: Path) -> None:
+        self.path, self.offset, self.partial = path, 0, ""
+
+    def read(self) -> list[dict]:
+        if not self.path.exists():
+            return []
+        with open(self.path, encoding="utf-8") as handle:
+            handle.seek(self.offset)
+            data = handle.read()
+            self.offset = handle.tell()
+        lines = (self.partial + data).split("\n")
+        self.partial = lines.pop()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def grade_submission(
+    submission: str | Path, suite: TestSuite, options: GradingOptions | None = None
+) -> SubmissionResult:
+    """Grade one notebook (or otter export zip) against ``suite``; never raises for a bad submission."""
+    options = options or GradingOptions()
+    submission = Path(submission)
+    result = SubmissionResult(submission.name, {})
+    try:
+        chunks, problems = definitions(read_notebook(submission, prefer=options.notebook_name))
+    except SubmissionError as error:
+        result.notes.append(str(error))
+        result.questions = {q: QuestionResult.zero(q, suite.possible[q], str(error)) for q in suite.questions}
+        return result
+    result.notes += problems
+    payload = [{"cell": c.cell, "line": c.line, "code": c.code} for c in chunks]
+
+    remaining = suite.questions
+    while remaining:
+        progress = _run_worker(payload, remaining, suite, options, result)
+        remaining = [q for q in remaining if q not in result.questions]
+        if remaining and not progress:
+            for q in remaining:
+                result.questions[q] = QuestionResult.zero(
+                    q, suite.possible[q], "the worker could not start on this question"
+                )
+            remaining = []
+    result.questions = {q: result.questions[q] for q in suite.questions}
+    return result
+
+
+def _run_worker(
+    payload: list[dict], questions: list[str], suite: TestSuite, options: GradingOptions, result: SubmissionResult
+) -> bool:
+    """One worker over ``questions``; records results in ``result``. Returns whether any question finished."""
+    with tempfile.TemporaryDirectory(prefix="mlbook-grade-") as tmp:
+        tmp_path = Path(tmp)
+        events_path = tmp_path / "events.jsonl"
+        spec = {
+            "chunks": payload,
+            "questions": questions,
+            "tests": {q: str(suite.paths[q].resolve()) for q in questions},
+            "possible": {q: suite.possible[q] for q in questions},
+            "results": str(events_path),
+            "test_timeout": options.test_timeout,
+            "output_limit": options.output_limit,
+            "load_timeout": options.load_timeout,
+            "threads": options.threads,
+            "cwd": str(tmp_path / "work"),
+        }
+        (tmp_path / "work").mkdir()
+        spec_path = tmp_path / "spec.json"
+        spec_path.write_text(json.dumps(spec))
+        process = _start_worker(spec_path, options)
+        reader = _EventReader(events_path)
+        loaded, current, since, finished, killed = False, None, time.monotonic(), 0, None
+        try:
+            while True:
+                exited = process.poll() is not None
+                for event in reader.read():
+                    since = time.monotonic()
+                    if event["event"] == "loaded":
+                        loaded = True
+                        result.notes += [f"while loading definitions: {e}" for e in event["errors"]]
+                    elif event["event"] == "start":
+                        current = event["question"]
+                    elif event["event"] == "result":
+                        result.questions[event["question"]] = QuestionResult.from_dict(event["result"])
+                        current, finished = None, finished + 1
+                if exited:
+                    break
+                if not loaded:
+                    limit = None if options.load_timeout is None else options.load_timeout + 60.0  # + interpreter start
+                elif current is not None:  # each test case reports its start: allow one case's limit
+                    limit = None if options.test_timeout is None else options.test_timeout + options.kill_grace
+                else:
+                    limit = options.kill_grace
+                if limit is not None and time.monotonic() - since > limit:
+                    killed = f"timed out after {limit:g} s (the worker was stopped)"
+                    process.kill()
+                    for event in reader.read():  # a result written just before the kill still counts
+                        if event["event"] == "result":
+                            result.questions[event["question"]] = QuestionResult.from_dict(event["result"])
+                            current, finished = None, finished + 1
+                    break
+                time.sleep(0.05)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        reason = killed or f"the grading worker died (exit code {process.poll()})"
+        if current is not None and current not in result.questions:
+            result.questions[current] = QuestionResult.zero(current, suite.possible[current], reason)
+            finished += 1
+        elif not loaded:
+            for q in questions:
+                result.questions[q] = QuestionResult.zero(q, suite.possible[q], f"loading the submission: {reason}")
+            finished += len(questions)
+        return finished > 0
+
+
+def find_submissions(folder: str | Path) -> list[Path]:
+    """Every ``.ipynb`` and ``.zip`` under ``folder`` (checkpoints excluded), sorted."""
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"submissions folder not found: {folder}")
+    found = [
+        p
+        for p in folder.rglob("*")
+        if p.suffix in (".ipynb", ".zip") and p.is_file() and ".ipynb_checkpoints" not in p.parts
+    ]
+    return sorted(found)
+
+
+def grade_folder(
+    folder: str | Path,
+    suite: TestSuite,
+    options: GradingOptions | None = None,
+    *,
+    jobs: int = 1,
+    grade: Callable[[Path], SubmissionResult] | None = None,
+    progress: bool = True,
+) -> list[SubmissionResult]:
+    """Grade every submission in ``folder`` (``jobs`` at a time); submissions are named by relative path."""
+    folder = Path(folder)
+    submissions = find_submissions(folder)
+    grade = grade or (lambda path: grade_submission(path, suite, options))
+
+    def one(path: Path) -> SubmissionResult:
+        began = time.perf_counter()
+        graded = grade(path)
+        graded.submission = str(path.relative_to(folder)) if folder.is_dir() else path.name
+        if progress:
+            seconds = time.perf_counter() - began
+            print(f"graded {graded.submission}: {graded.total:g} / {graded.possible:g} ({seconds:.1f} s)", flush=True)
+        return graded
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, submissions))
+
+
+def write_scores(
+    results: list[SubmissionResult],
+    suite: TestSuite,
+    csv_path: str | Path | None = None,
+    json_path: str | Path | None = None,
+) -> None:
+    """The score table: CSV (one row per submission, one column per question) and/or JSON (with every case)."""
+    if csv_path is not None:
+        with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["submission", *suite.questions, "total", "possible", "notes"])
+            for r in results:
+                scores = [f"{r.questions[q].score:g}" for q in suite.questions]
+                errors = [f"{q}: {r.questions[q].error}" for q in suite.questions if r.questions[q].error]
+                writer.writerow(
+                    [r.submission, *scores, f"{r.total:g}", f"{r.possible:g}", "; ".join(errors + r.notes)[:500]]
+                )
+    if json_path is not None:
+        data = {
+            "questions": suite.questions,
+            "possible": suite.possible,
+            "total_possible": suite.total_possible,
+            "submissions": [r.to_dict() for r in results],
+        }
+        Path(json_path).write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+def grade_with_otter_run(
+    submission: str | Path, autograder_zip: str | Path, suite: TestSuite, timeout: float = 600.0
+) -> SubmissionResult:
+    """Grade one submission with ``otter run`` (whole notebook executed by otter, hidden tests included)."""
+    submission = Path(submission)
+    result = SubmissionResult(submission.name, {})
+    with tempfile.TemporaryDirectory(prefix="mlbook-otter-run-") as out:
+        command = [
+            sys.executable,
+            "-m",
+            "otter",
+            "run",
+            "--no-logo",
+            "-a",
+            str(autograder_zip),
+            "-o",
+            out,
+            str(submission.resolve()),
+        ]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            cwd=out,
+        )
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            reason = f"otter run timed out after {timeout:g} s (the whole submission scores 0)"
+            result.notes.append(reason)
+            result.questions = {q: QuestionResult.zero(q, suite.possible[q], reason) for q in suite.questions}
+            return result
+        results_path = Path(out) / "results.json"
+        if process.returncode != 0 or not results_path.exists():
+            reason = f"otter run failed (exit code {process.returncode}): {stderr.decode(errors='replace')[-500:]}"
+            result.notes.append(reason)
+            result.questions = {q: QuestionResult.zero(q, suite.possible[q], reason) for q in suite.questions}
+            return result
+        entries = {t.get("name"): t for t in json.loads(results_path.read_text()).get("tests", [])}
+    for q in suite.questions:
+        entry = entries.get(q)
+        if entry is None:
+            result.questions[q] = QuestionResult.zero(
+                q, suite.possible[q], "otter run reported no result for this question"
+            )
+        else:
+            result.questions[q] = QuestionResult(
+                q, float(entry.get("score") or 0.0), float(entry.get("max_score") or suite.possible[q])
+            )
+    return result

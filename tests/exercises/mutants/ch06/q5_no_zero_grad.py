@@ -1,0 +1,12 @@
+"""Never clears the gradients: each step adds the previous steps' gradients."""
+
+import torch
+
+
+def protonet_train_step(encoder, episode, optimizer):
+    embeddings = encoder(torch.cat([episode.support_x, episode.query_x]))
+    n = len(episode.support_y)
+    loss, _ = protonet_loss(embeddings[:n], episode.support_y, embeddings[n:], episode.query_y, episode.n_way)  # noqa: F821 (the reference's, in scope)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
