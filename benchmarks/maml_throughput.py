@@ -1,0 +1,211 @@
+"""Second-order MAML meta-training throughput: mlbook vs ``higher`` 0.2.1 and ``torchopt`` 0.7.3.
+
+Same Conv4 (64 channels, BatchNorm with per-task batch statistics), same 5-way 1-shot Omniglot tasks (one
+query image per class, as in the MAML paper's Omniglot setting), same initial weights, inner SGD step 0.4,
+second order, meta-batch 16 and 32, 1 and 5 inner steps. Each measurement is one meta-gradient (inner
+loops + outer backward) of a whole meta-batch; implementations are interleaved within every repeat so that
+load from other processes hits all of them alike. Before timing, every implementation's meta-gradient is
+compared in float64 with our per-task loop (must agree to 1e-5; the script fails otherwise) and the float32
+differences are recorded. Peak memory is measured in a fresh subprocess per implementation and setting:
+the growth of the resident set (VmHWM after resetting it) during one meta-gradient.
+
+    python benchmarks/maml_throughput.py            # writes benchmarks/results/maml_throughput.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from maml_common import environment, write_json
+
+from mlbook.data import EpisodeSampler, minimal_splits
+from mlbook.models import Conv4
+from mlbook.optimization import MAML
+
+INNER_LR = 0.4
+IMPLEMENTATIONS = ("mlbook (task-batched)", "mlbook (per-task loop)", "higher", "torchopt")
+
+
+def make_model(dtype: torch.dtype) -> Conv4:
+    torch.manual_seed(0)
+    return Conv4(out_features=5, hidden=64, norm="batch").to(dtype)
+
+
+def make_tasks(meta_batch: int, q_query: int, dtype: torch.dtype):
+    meta_train, _ = minimal_splits()
+    episodes = EpisodeSampler(meta_train, 5, 1, q_query, seed=0).sample_batch(meta_batch)
+    for e in episodes:
+        e.support_x, e.query_x = e.support_x.to(dtype), e.query_x.to(dtype)
+    return episodes
+
+
+def meta_gradient_fn(name: str, model: Conv4, steps: int):
+    """A function episodes -> meta-gradient (tuple, in ``model.parameters()`` order) for one implementation."""
+    if name.startswith("mlbook"):
+        maml = MAML(model, inner_lr=INNER_LR, inner_steps=steps, batched=name == "mlbook (task-batched)")
+
+        def ours(episodes):
+            loss, _ = maml.batch_loss(episodes)
+            return torch.autograd.grad(loss, list(model.parameters()))
+
+        return ours
+    MAML(model)  # the same BatchNorm policy for the peers: batch statistics, no running statistics
+    if name == "higher":
+        import higher
+
+        def with_higher(episodes):
+            inner_opt = torch.optim.SGD(model.parameters(), lr=INNER_LR)
+            losses = []
+            for e in episodes:
+                with higher.innerloop_ctx(model, inner_opt, copy_initial_weights=False) as (fmodel, diffopt):
+                    for _ in range(steps):
+                        diffopt.step(F.cross_entropy(fmodel(e.support_x), e.support_y))
+                    losses.append(F.cross_entropy(fmodel(e.query_x), e.query_y))
+            return torch.autograd.grad(torch.stack(losses).mean(), list(model.parameters()))
+
+        return with_higher
+    if name == "torchopt":
+        import torchopt
+
+        def with_torchopt(episodes):
+            params = list(model.parameters())
+            inner_opt = torchopt.MetaSGD(model, lr=INNER_LR)
+            state = torchopt.extract_state_dict(model)
+            losses = []
+            for e in episodes:
+                for _ in range(steps):
+                    inner_opt.step(F.cross_entropy(model(e.support_x), e.support_y))
+                losses.append(F.cross_entropy(model(e.query_x), e.query_y))
+                torchopt.recover_state_dict(model, state)
+            return torch.autograd.grad(torch.stack(losses).mean(), params)
+
+        return with_torchopt
+    raise ValueError(f"unknown implementation {name!r}")
+
+
+def max_abs_diff(a, b) -> float:
+    return max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
+
+
+def check_agreement(meta_batch: int, steps: int, q_query: int) -> dict:
+    """float64: every implementation against our per-task loop (must be < 1e-5); float32 differences too."""
+    out = {}
+    for dtype, label in ((torch.float64, "float64"), (torch.float32, "float32")):
+        episodes = make_tasks(meta_batch, q_query, dtype)
+        reference = meta_gradient_fn("mlbook (per-task loop)", make_model(dtype), steps)(episodes)
+        scale = max(float(g.abs().max()) for g in reference)
+        for name in IMPLEMENTATIONS:
+            grads = meta_gradient_fn(name, make_model(dtype), steps)(episodes)
+            out.setdefault(name, {})[f"max_abs_diff_{label}"] = max_abs_diff(grads, reference)
+        for name in IMPLEMENTATIONS:
+            out[name][f"max_abs_grad_{label}"] = scale
+    bad = {n: v["max_abs_diff_float64"] for n, v in out.items() if not v["max_abs_diff_float64"] < 1e-5}
+    if bad:
+        raise SystemExit(f"meta-gradients disagree (float64, > 1e-5): {bad}")
+    return out
+
+
+def probe_memory(name: str, meta_batch: int, steps: int, q_query: int, threads: int) -> float:
+    """Run in a subprocess: MiB by which the resident set grows during one meta-gradient."""
+    command = [sys.executable, __file__, "--probe", name, str(meta_batch), str(steps), str(q_query), str(threads)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mib"]
+
+
+def _status_kib(field: str) -> int:
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def run_probe(name: str, meta_batch: int, steps: int, q_query: int, threads: int) -> None:
+    torch.set_num_threads(threads)
+    model = make_model(torch.float32)
+    fn = meta_gradient_fn(name, model, steps)
+    episodes = make_tasks(meta_batch, q_query, torch.float32)
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")  # reset the high-water mark
+    base = _status_kib("VmRSS")
+    fn(episodes)
+    print(json.dumps({"peak_mib": (_status_kib("VmHWM") - base) / 1024}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meta-batch", type=int, nargs="+", default=[16, 32])
+    parser.add_argument("--steps", type=int, nargs="+", default=[1, 5])
+    parser.add_argument("--q-query", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--out", default="maml_throughput.json")
+    parser.add_argument("--probe", nargs=5, metavar=("NAME", "T", "STEPS", "Q", "THREADS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        run_probe(args.probe[0], *map(int, args.probe[1:]))
+        return
+    torch.set_num_threads(args.threads)
+    env = environment(args.threads)
+    began = time.perf_counter()
+    rows = []
+    for meta_batch in args.meta_batch:
+        for steps in args.steps:
+            agreement = check_agreement(min(meta_batch, 4), steps, args.q_query)
+            episodes = make_tasks(meta_batch, args.q_query, torch.float32)
+            fns = {name: meta_gradient_fn(name, make_model(torch.float32), steps) for name in IMPLEMENTATIONS}
+            for fn in fns.values():
+                fn(episodes)  # warm-up
+            times = {name: [] for name in IMPLEMENTATIONS}
+            for _ in range(args.repeats):
+                for name, fn in fns.items():
+                    start = time.perf_counter()
+                    fn(episodes)
+                    times[name].append(time.perf_counter() - start)
+            for name in IMPLEMENTATIONS:
+                seconds = statistics.median(times[name])
+                rows.append({
+                    "implementation": name, "meta_batch": meta_batch, "inner_steps": steps,
+                    "tasks_per_second": meta_batch / seconds, "seconds_per_meta_step": seconds,
+                    "all_seconds": times[name],
+                    "peak_mib": None if args.no_memory else probe_memory(
+                        name, meta_batch, steps, args.q_query, args.threads),
+                    **agreement[name],
+                })
+            print(f"meta-batch {meta_batch}, {steps} step(s): " + ", ".join(
+                f"{r['implementation']} {r['tasks_per_second']:.1f} tasks/s" for r in rows[-len(IMPLEMENTATIONS):]),
+                flush=True)
+    for row in rows:
+        peers = {r["implementation"]: r for r in rows
+                 if (r["meta_batch"], r["inner_steps"]) == (row["meta_batch"], row["inner_steps"])}
+        row["speedup_vs_higher"] = row["tasks_per_second"] / peers["higher"]["tasks_per_second"]
+        row["speedup_vs_torchopt"] = row["tasks_per_second"] / peers["torchopt"]["tasks_per_second"]
+    header = f"{'implementation':24s} {'T':>3s} {'steps':>5s} {'tasks/s':>8s} {'x higher':>8s} {'x torchopt':>10s} " \
+             f"{'peak MiB':>8s} {'|Δ| f64':>8s} {'|Δ| f32':>8s}"
+    print(header)
+    for r in rows:
+        peak = "n/a" if r["peak_mib"] is None else f"{r['peak_mib']:.0f}"
+        print(f"{r['implementation']:24s} {r['meta_batch']:3d} {r['inner_steps']:5d} {r['tasks_per_second']:8.1f} "
+              f"{r['speedup_vs_higher']:8.2f} {r['speedup_vs_torchopt']:10.2f} {peak:>8s} "
+              f"{r['max_abs_diff_float64']:8.1e} {r['max_abs_diff_float32']:8.1e}")
+    from importlib.metadata import version
+
+    payload = {**env, "wall_seconds": time.perf_counter() - began, "seed": 0,
+               "versions": {"higher": version("higher"), "torchopt": version("torchopt")},
+               "config": {"model": "Conv4(hidden=64, norm='batch', per-task batch statistics)",
+                          "task": f"5-way 1-shot Omniglot (minimal split 1), {args.q_query} query per class",
+                          "inner_lr": INNER_LR, "second_order": True, "repeats": args.repeats,
+                          "statistic": "median seconds per meta-gradient"},
+               "rows": rows}
+    print("wrote", write_json(args.out, payload))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""MAML as hierarchical Bayes (Grant et al. 2018): early-stopped gradient descent is MAP with a Gaussian prior.
+
+For a quadratic task loss L(φ) = ½ (φ - φ*)^T H (φ - φ*) (linear regression, or any loss near its minimum),
+k steps of gradient descent with step α from θ give
+
+    φ_k = θ + (I - (I - αH)^k) (φ* - θ),
+
+and the MAP estimate under the prior N(θ, Λ^{-1}) is φ_MAP = θ + (H + Λ)^{-1} H (φ* - θ). The two agree when,
+in the eigenbasis of H (eigenvalues λ_j),
+
+    Λ_j = λ_j (1 - αλ_j)^k / (1 - (1 - αλ_j)^k).
+
+So the inner loop imposes an implicit Gaussian prior centred on the meta-parameters θ: few steps or a small
+α mean a tight prior (stay near θ); directions of low curvature (small λ_j) are the most constrained.
+MAML's outer loop learns the prior's mean θ: empirical Bayes in a hierarchical model.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from mlbook.utils import check_positive_int
+
+
+def _check_hessian(hessian: torch.Tensor) -> None:
+    if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
+        raise ValueError(f"hessian must be a square matrix, got shape {tuple(hessian.shape)}")
+
+
+def gradient_descent_quadratic(
+    hessian: torch.Tensor, optimum: torch.Tensor, start: torch.Tensor, lr: float, steps: int
+) -> torch.Tensor:
+    """``steps`` gradient steps of size ``lr`` on ½ (φ - optimum)^T H (φ - optimum) from ``start``."""
+    _check_hessian(hessian)
+    check_positive_int("steps", steps, minimum=0)
+    phi = start.clone()
+    for _ in range(steps):
+        phi = phi - lr * hessian @ (phi - optimum)
+    return phi
+
+
+def implicit_prior_precision(hessian: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
+    """The precision Λ of the Gaussian prior N(θ, Λ^{-1}) whose MAP estimate equals ``steps`` steps of GD.
+
+    ``hessian`` must be symmetric positive definite with ``lr * λ_max < 1`` (a stable, monotone descent)."""
+    _check_hessian(hessian)
+    check_positive_int("steps", steps)
+    eigenvalues, basis = torch.linalg.eigh(hessian)
+    if eigenvalues.min() <= 0:
+        raise ValueError("hessian must be positive definite for the implicit prior to exist")
+    if lr <= 0 or lr * eigenvalues.max() >= 1:
+        raise ValueError(f"lr must be in (0, 1/λ_max) = (0, {1 / float(eigenvalues.max()):.4g}), got {lr}")
+    shrink = (1 - lr * eigenvalues) ** steps
+    precision = eigenvalues * shrink / (1 - shrink)
+    return basis @ torch.diag(precision) @ basis.T
+
+
+def map_estimate(hessian: torch.Tensor, optimum: torch.Tensor, prior_mean: torch.Tensor, precision: torch.Tensor):
+    """argmin ½ (φ - optimum)^T H (φ - optimum) + ½ (φ - prior_mean)^T Λ (φ - prior_mean)."""
+    _check_hessian(hessian)
+    return torch.linalg.solve(hessian + precision, hessian @ optimum + precision @ prior_mean)

@@ -1,0 +1,300 @@
+"""MAML (Finn et al. 2017) with exact second-order meta-gradients, its first-order variant and the cheap
+MAML++ stabilisers (Antoniou et al. 2019): learned per-step, per-layer inner learning rates and the
+multi-step loss. ``MetaSGD`` and ``ANIL`` are subclasses; they change *which* parameters adapt and *how
+far* they step, nothing else.
+
+The bi-level problem, for a meta-batch of tasks T_i with support D_i^tr and query D_i^ts:
+
+    φ_i = θ - α ∇_θ L(θ; D_i^tr)                 (inner loop, one step shown)
+    min_θ  Σ_i L(φ_i(θ); D_i^ts)                  (outer loop)
+
+and the meta-gradient of one task, by the chain rule through the inner step:
+
+    ∇_θ L(φ_i; D_i^ts) = (I - α ∇²_θ L(θ; D_i^tr)) ∇_φ L(φ_i; D_i^ts).
+
+``first_order=True`` drops the Hessian term (treats ∇_θ L(θ; D_i^tr) as a constant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+import torch
+from torch import nn
+
+from mlbook.data.episodes import Episode
+from mlbook.optimization.batched import stack_parameters, task_batched_forward, unsupported_modules
+from mlbook.optimization.batchnorm import transductive_batchnorm
+from mlbook.optimization.functional import functional_forward, parameters_of
+from mlbook.optimization.learner import Learner
+from mlbook.optimization.losses import per_task_losses, task_loss, task_metrics
+from mlbook.training.method import EpisodicMethod
+from mlbook.utils import check_choice, check_positive_int
+
+#: how inner step sizes are parameterised: one fixed α (MAML), a learned α per parameter tensor and per
+#: step (MAML++ "LSLR"), or a learned α per parameter *element* (Meta-SGD)
+INNER_LR_MODES = ("fixed", "per_step", "per_parameter")
+
+
+def stack_episodes(episodes: Sequence[Episode]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Support and query tensors of a meta-batch stacked as ``[T, ...]`` (all tasks must have equal shapes)."""
+    if not episodes:
+        raise ValueError("episodes must contain at least one Episode")
+    first = episodes[0]
+    for i, episode in enumerate(episodes):
+        if episode.support_x.shape != first.support_x.shape or episode.query_x.shape != first.query_x.shape:
+            raise ValueError(
+                f"batched=True needs equally shaped tasks; episode {i} has support {tuple(episode.support_x.shape)} "
+                f"and query {tuple(episode.query_x.shape)}, episode 0 has {tuple(first.support_x.shape)} and "
+                f"{tuple(first.query_x.shape)}"
+            )
+    return (
+        torch.stack([e.support_x for e in episodes]),
+        torch.stack([e.support_y for e in episodes]),
+        torch.stack([e.query_x for e in episodes]),
+        torch.stack([e.query_y for e in episodes]),
+    )
+
+
+def check_shared_head(model: nn.Module) -> None:
+    head = getattr(model, "head", None)
+    if not isinstance(head, nn.Linear) or head.out_features != 1:
+        raise ValueError(
+            "shared_head=True needs a model whose `head` is nn.Linear(d, 1) (e.g. Conv4(out_features=1)), "
+            f"got {head!r}"
+        )
+
+
+def expand_shared_head(params: dict[str, torch.Tensor], n_way: int | None) -> dict[str, torch.Tensor]:
+    """Repeat the single head row for each of ``n_way`` classes (a view: meta-gradients sum over the rows)."""
+    if n_way is None:
+        raise ValueError("shared_head needs classification episodes (n_way); regression has one output")
+    params = dict(params)
+    for name in ("head.weight", "head.bias"):
+        if name in params:
+            p = params[name]
+            row = p.shape[-2] if name.endswith("weight") else p.shape[-1]
+            if row != 1:
+                raise ValueError(f"{name} must have one row for shared_head, got shape {tuple(p.shape)}")
+            shape = list(p.shape)
+            shape[-2 if name.endswith("weight") else -1] = n_way
+            params[name] = p.expand(*shape)
+    return params
+
+
+def _key(name: str) -> str:
+    return name.replace(".", "__")
+
+
+class MAML(EpisodicMethod):
+    """Model-agnostic meta-learning over any ``nn.Module`` (BatchNorm layers are made transductive).
+
+    * ``inner_lr`` α and ``inner_steps`` for meta-training; ``test_inner_steps`` (default: the same) at test time.
+    * ``first_order``: first-order MAML (no Hessian term).
+    * ``inner_lr_mode``: ``"fixed"``, ``"per_step"`` (MAML++: learned α per parameter tensor and step) or
+      ``"per_parameter"`` (Meta-SGD: learned α per element, shared by the steps).
+    * ``multi_step_loss``: MAML++ multi-step loss, the query loss after *every* inner step, averaged
+      (``step_weights`` may be set afterwards to anneal towards the last step).
+    * ``adapt``: ``"all"`` parameters, ``"head"`` (the ``head.*`` parameters: ANIL), or a list of name prefixes.
+    * ``batched``: run the tasks of a meta-batch through one set of kernels (``batched.py``); the meta-gradient
+      equals the per-task loop's. It pays for small networks (the sinusoid MLP); for Conv4 on a CPU the loop
+      is faster (``benchmarks/maml_throughput.py``), hence the default ``False``.
+    * ``shared_head``: the model's head is ``Linear(d, 1)`` and every class starts from that one row
+      (Ye & Chao's "unicorn" MAML): the initial head is permutation invariant and works for any N, so a
+      model meta-trained 5-way can be tested 20-way (the one-shot benchmark).
+
+    Low-level use, one task::
+
+        learner = maml.clone()
+        learner.adapt(task_loss(learner(support_x), support_y))
+        loss = task_loss(learner(query_x), query_y)     # backward() reaches θ through φ
+    """
+
+    adapts_at_test_time = True
+
+    def __init__(
+        self,
+        model: nn.Module,
+        inner_lr: float = 0.4,
+        inner_steps: int = 1,
+        *,
+        test_inner_steps: int | None = None,
+        first_order: bool = False,
+        inner_lr_mode: str = "fixed",
+        multi_step_loss: bool = False,
+        adapt: str | Sequence[str] = "all",
+        batched: bool = False,
+        shared_head: bool = False,
+    ) -> None:
+        super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+        if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float)) or not inner_lr > 0:
+            raise ValueError(f"inner_lr must be a positive number, got {inner_lr!r}")
+        check_positive_int("inner_steps", inner_steps)
+        test_inner_steps = inner_steps if test_inner_steps is None else test_inner_steps
+        check_positive_int("test_inner_steps", test_inner_steps)
+        check_choice("inner_lr_mode", inner_lr_mode, INNER_LR_MODES)
+        self.model = transductive_batchnorm(model)
+        self.inner_lr = float(inner_lr)
+        self.inner_steps = inner_steps
+        self.test_inner_steps = test_inner_steps
+        self.first_order = bool(first_order)
+        self.inner_lr_mode = inner_lr_mode
+        self.adaptable = self._resolve_adaptable(adapt)
+        self.shared_head = bool(shared_head)
+        if shared_head:
+            check_shared_head(self.model)
+        self.step_weights: list[float] | None = [1.0 / inner_steps] * inner_steps if multi_step_loss else None
+        if batched:
+            problems = unsupported_modules(self.model)
+            if problems:
+                raise TypeError(f"batched=True cannot run {', '.join(problems)}; use batched=False")
+        self.batched = bool(batched)
+        theta = dict(self.model.named_parameters())
+        if inner_lr_mode == "per_step":
+            rates = {
+                _key(n): nn.Parameter(theta[n].new_full((inner_steps,), self.inner_lr)) for n in self.adaptable
+            }
+        elif inner_lr_mode == "per_parameter":
+            rates = {_key(n): nn.Parameter(torch.full_like(theta[n], self.inner_lr)) for n in self.adaptable}
+        else:
+            rates = {}
+        self.inner_lrs = nn.ParameterDict(rates)
+
+    # ----------------------------------------------------------------------------------------- the API
+    def _resolve_adaptable(self, adapt: str | Sequence[str]) -> tuple[str, ...]:
+        names = [name for name, _ in self.model.named_parameters()]
+        if adapt == "all":
+            return tuple(names)
+        prefixes = ["head"] if adapt == "head" else [adapt] if isinstance(adapt, str) else list(adapt)
+        chosen = [n for n in names if any(n == p or n.startswith(p.rstrip(".") + ".") for p in prefixes)]
+        unknown = [p for p in prefixes if not any(n == p or n.startswith(p.rstrip(".") + ".") for n in names)]
+        if unknown or not chosen:
+            raise ValueError(f"adapt names {unknown or prefixes} match no parameter; parameters are {names}")
+        return tuple(chosen)
+
+    def step_sizes(self, step: int) -> dict[str, torch.Tensor | float]:
+        """Name -> α for inner step ``step`` (steps past the learned ones reuse the last learned rate)."""
+        if self.inner_lr_mode == "fixed":
+            return dict.fromkeys(self.adaptable, self.inner_lr)
+        if self.inner_lr_mode == "per_step":
+            return {n: self.inner_lrs[_key(n)][min(step, self.inner_steps - 1)] for n in self.adaptable}
+        return {n: self.inner_lrs[_key(n)] for n in self.adaptable}
+
+    def clone(self, second_order: bool | None = None, detach: bool = False, n_way: int | None = None) -> Learner:
+        """A learner at φ = θ over the whole model (``second_order`` defaults to ``not first_order``).
+
+        ``detach=True`` starts from a copy of θ cut from the graph (test time: nothing flows back to θ);
+        ``n_way`` is needed with ``shared_head`` (the head is expanded to one row per class)."""
+        second_order = (not self.first_order) if second_order is None else second_order
+        params = self._theta(detach, n_way, tasks=None)
+        return Learner(
+            partial(functional_forward, self.model), params, self.adaptable, self.step_sizes, second_order=second_order
+        )
+
+    # ------------------------------------------------------------------------------ one task, one loop
+    def _theta(self, detach: bool, n_way: int | None, tasks: int | None) -> dict[str, torch.Tensor]:
+        """θ as the inner loop's starting point: detached or not, stacked for ``tasks``, head expanded."""
+        params = parameters_of(self.model)
+        if detach:
+            params = {n: p.detach().requires_grad_(n in self.adaptable) for n, p in params.items()}
+        if tasks is not None:
+            params = stack_parameters(params, tasks)
+        if self.shared_head:
+            params = expand_shared_head(params, n_way)
+        return params
+
+    def _prepare(self, support_x, query_x, n_way, *, second_order: bool, batched: bool, detach: bool = False):
+        """The learner and the inputs it sees (subclasses may precompute features here, as ANIL does)."""
+        params = self._theta(detach, n_way, tasks=support_x.shape[0] if batched else None)
+        if batched:
+            forward = partial(task_batched_forward, self.model)
+        else:
+            forward = partial(functional_forward, self.model)
+        learner = Learner(forward, params, self.adaptable, self.step_sizes, second_order=second_order)
+        return learner, support_x, query_x
+
+    def _inner_loop(self, support_x, support_y, query_x, query_y, n_way, *, batched: bool):
+        """Adapt on the support set, return (training objective, final query outputs)."""
+        loss_fn = (lambda out, y: per_task_losses(out, y).sum()) if batched else task_loss
+        query_loss = (lambda out, y: per_task_losses(out, y).mean()) if batched else task_loss
+        learner, inputs_s, inputs_q = self._prepare(
+            support_x, query_x, n_way, second_order=not self.first_order, batched=batched
+        )
+        weights = self.step_weights
+        if weights is not None and len(weights) != self.inner_steps:
+            raise ValueError(f"step_weights must have inner_steps={self.inner_steps} entries, got {len(weights)}")
+        objective = 0.0
+        for step in range(self.inner_steps):
+            learner.adapt(loss_fn(learner(inputs_s), support_y))
+            if weights is not None and step < self.inner_steps - 1 and weights[step]:
+                objective = objective + weights[step] * query_loss(learner(inputs_q), query_y)
+        outputs = learner(inputs_q)
+        final = query_loss(outputs, query_y)
+        objective = final if weights is None else objective + weights[-1] * final
+        return objective, final, outputs
+
+    def episode_loss(self, episode: Episode) -> tuple[torch.Tensor, dict[str, float]]:
+        objective, final, outputs = self._inner_loop(
+            episode.support_x, episode.support_y, episode.query_x, episode.query_y, episode.n_way, batched=False
+        )
+        return objective, {"query_loss": float(final.detach()), **task_metrics(outputs.detach(), episode.query_y)}
+
+    def batch_loss(self, episodes: list[Episode]) -> tuple[torch.Tensor, dict[str, float]]:
+        if not self.batched:
+            return super().batch_loss(episodes)
+        support_x, support_y, query_x, query_y = stack_episodes(episodes)
+        objective, final, outputs = self._inner_loop(
+            support_x, support_y, query_x, query_y, episodes[0].n_way, batched=True
+        )
+        return objective, {"query_loss": float(final.detach()), **task_metrics(outputs.detach(), query_y)}
+
+    def adapt_to(self, episode: Episode, steps: int | None = None) -> Learner:
+        """A learner adapted to ``episode``'s support set for ``steps`` (default ``test_inner_steps``) steps,
+        detached from θ (test time: nothing flows back to the meta-parameters)."""
+        steps = self.test_inner_steps if steps is None else steps
+        check_positive_int("steps", steps, minimum=0)
+        learner = self.clone(second_order=False, detach=True, n_way=episode.n_way)
+        with torch.enable_grad():
+            for _ in range(steps):
+                learner.adapt(task_loss(learner(episode.support_x), episode.support_y))
+        return learner
+
+    def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
+        """Query outputs after ``steps`` (default ``test_inner_steps``) inner steps on the support set."""
+        steps = self.test_inner_steps if steps is None else steps
+        check_positive_int("steps", steps, minimum=0)
+        with torch.enable_grad():
+            learner, inputs_s, inputs_q = self._prepare(
+                episode.support_x, episode.query_x, episode.n_way, second_order=False, batched=False, detach=True
+            )
+            for _ in range(steps):
+                learner.adapt(task_loss(learner(inputs_s), episode.support_y))
+        return learner(inputs_q).detach()
+
+    def predict_batch(self, episodes: Sequence[Episode], steps: int | None = None) -> torch.Tensor:
+        """``[T, Q, ...]`` query outputs of T equally shaped tasks adapted at once with the task-batched kernels
+        (test time, detached from θ). Row t equals ``predict(episodes[t])``: tasks do not see each other."""
+        steps = self.test_inner_steps if steps is None else steps
+        check_positive_int("steps", steps, minimum=0)
+        support_x, support_y, query_x, _ = stack_episodes(episodes)
+        with torch.enable_grad():
+            learner, inputs_s, inputs_q = self._prepare(
+                support_x, query_x, episodes[0].n_way, second_order=False, batched=True, detach=True
+            )
+            for _ in range(steps):
+                learner.adapt(per_task_losses(learner(inputs_s), support_y).sum())
+        return learner(inputs_q).detach()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The meta-model itself (θ, no adaptation)."""
+        return self.model(x)
+
+
+class FOMAML(MAML):
+    """First-order MAML: ``MAML(..., first_order=True)``."""
+
+    def __init__(self, model: nn.Module, inner_lr: float = 0.4, inner_steps: int = 1, **kwargs) -> None:
+        super().__init__(model, inner_lr, inner_steps, first_order=True, **kwargs)

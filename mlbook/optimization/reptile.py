@@ -1,0 +1,137 @@
+"""Reptile (Nichol et al. 2018): move θ towards the weights that plain SGD reaches on each task.
+
+    for each task T_i of the meta-batch:  φ_i = SGD^k(θ; D_i)       (k steps, no meta-graph at all)
+    θ ← θ + ε · mean_i (φ_i - θ)
+
+No second derivatives and no query/support distinction are needed; Nichol et al. show that the update
+still contains, in expectation, the term that makes MAML work (it maximises the inner product between
+gradients of different batches of the same task). The meta-update is handed to the optimiser as the
+"gradient" -(mean φ_i - θ), so ``torch.optim.SGD(lr=ε)`` performs exactly the formula above and Adam gives
+the common Adam-on-Reptile variant.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+from torch import nn
+
+from mlbook.data.episodes import Episode
+from mlbook.optimization.batchnorm import transductive_batchnorm
+from mlbook.optimization.functional import functional_forward, parameters_of
+from mlbook.optimization.learner import Learner
+from mlbook.optimization.losses import task_loss, task_metrics
+from mlbook.optimization.maml import check_shared_head, expand_shared_head
+from mlbook.training.method import EpisodicMethod
+from mlbook.utils import check_choice, check_positive_int
+
+
+class Reptile(EpisodicMethod):
+    """Reptile over any ``nn.Module`` (BatchNorm made transductive, as for MAML).
+
+    * ``inner_lr`` and ``inner_steps``: the task-level SGD run during meta-training;
+      ``test_inner_steps`` (default: the same) when adapting at test time.
+    * ``train_on``: ``"support+query"`` (default: all of a task's data, as Reptile has no query set) or
+      ``"support"``. Test-time adaptation always uses the support set only.
+    * ``shared_head``: as for ``MAML``, one head row copied for every class (any N at test time); its Reptile
+      direction is the mean over the class rows.
+    """
+
+    adapts_at_test_time = True
+
+    def __init__(
+        self,
+        model: nn.Module,
+        inner_lr: float = 0.1,
+        inner_steps: int = 5,
+        *,
+        test_inner_steps: int | None = None,
+        train_on: str = "support+query",
+        shared_head: bool = False,
+    ) -> None:
+        super().__init__()
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+        if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float)) or not inner_lr > 0:
+            raise ValueError(f"inner_lr must be a positive number, got {inner_lr!r}")
+        check_positive_int("inner_steps", inner_steps)
+        test_inner_steps = inner_steps if test_inner_steps is None else test_inner_steps
+        check_positive_int("test_inner_steps", test_inner_steps)
+        check_choice("train_on", train_on, ("support+query", "support"))
+        self.model = transductive_batchnorm(model)
+        self.inner_lr = float(inner_lr)
+        self.inner_steps, self.test_inner_steps = inner_steps, test_inner_steps
+        self.train_on = train_on
+        self.adaptable = tuple(name for name, _ in self.model.named_parameters())
+        self.shared_head = bool(shared_head)
+        if shared_head:
+            check_shared_head(self.model)
+
+    def step_sizes(self, step: int) -> dict[str, float]:
+        return dict.fromkeys(self.adaptable, self.inner_lr)
+
+    def clone(self, n_way: int | None = None) -> Learner:
+        """A learner starting at a detached copy of θ: Reptile never differentiates through adaptation."""
+        params = {n: p.detach().requires_grad_() for n, p in parameters_of(self.model).items()}
+        if self.shared_head:
+            params = expand_shared_head(params, n_way)
+        return Learner(
+            partial(functional_forward, self.model), params, self.adaptable, self.step_sizes, second_order=False
+        )
+
+    def _task_data(self, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.train_on == "support":
+            return episode.support_x, episode.support_y
+        return torch.cat([episode.support_x, episode.query_x]), torch.cat([episode.support_y, episode.query_y])
+
+    def adapt_to(self, episode: Episode, steps: int | None = None, *, train: bool = False) -> Learner:
+        """SGD from θ on the support set (``train=True``: on the meta-training data, see ``train_on``)."""
+        steps = self.test_inner_steps if steps is None else steps
+        check_positive_int("steps", steps, minimum=0)
+        x, y = self._task_data(episode) if train else (episode.support_x, episode.support_y)
+        learner = self.clone(n_way=episode.n_way)
+        with torch.enable_grad():
+            for _ in range(steps):
+                learner.adapt(task_loss(learner(x), y))
+        return learner
+
+    def meta_direction(self, episodes: list[Episode]) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+        """mean_i (φ_i - θ) over the meta-batch, and the mean final training loss of the tasks."""
+        if not episodes:
+            raise ValueError("episodes must contain at least one Episode")
+        theta = parameters_of(self.model)
+        direction = {n: torch.zeros_like(p) for n, p in theta.items()}
+        losses = []
+        for episode in episodes:
+            learner = self.adapt_to(episode, self.inner_steps, train=True)
+            x, y = self._task_data(episode)
+            with torch.no_grad():
+                losses.append(float(task_loss(learner(x), y)))
+                for n, p in theta.items():
+                    phi = learner.params[n]
+                    if phi.shape != p.shape:  # a shared head row, expanded to one row per class
+                        phi = phi.mean(dim=-2 if n.endswith("weight") else -1, keepdim=True)
+                    direction[n] += (phi - p) / len(episodes)
+        return direction, {"loss": sum(losses) / len(losses)}
+
+    def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        direction, metrics = self.meta_direction(episodes)
+        optimizer.zero_grad(set_to_none=True)
+        for name, p in self.model.named_parameters():
+            p.grad = -direction[name]
+        optimizer.step()
+        return metrics
+
+    def episode_loss(self, episode: Episode) -> tuple[torch.Tensor, dict[str, float]]:
+        """Query loss after test-time adaptation (for monitoring: Reptile meta-trains with ``training_step``)."""
+        learner = self.adapt_to(episode)
+        outputs = learner(episode.query_x)
+        return task_loss(outputs, episode.query_y).detach(), task_metrics(outputs.detach(), episode.query_y)
+
+    def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
+        learner = self.adapt_to(episode, steps)
+        return learner(episode.query_x).detach()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)

@@ -1,0 +1,45 @@
+"""Early-stopped gradient descent equals MAP under the implicit Gaussian prior (MAML as hierarchical Bayes)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mlbook.optimization.bayes import gradient_descent_quadratic, implicit_prior_precision, map_estimate
+
+
+def random_problem(seed: int = 0, dim: int = 4):
+    gen = torch.Generator().manual_seed(seed)
+    a = torch.randn(dim, dim, generator=gen, dtype=torch.float64)
+    hessian = a @ a.T + 0.5 * torch.eye(dim, dtype=torch.float64)
+    optimum = torch.randn(dim, generator=gen, dtype=torch.float64)
+    theta = torch.randn(dim, generator=gen, dtype=torch.float64)
+    return hessian, optimum, theta
+
+
+@pytest.mark.parametrize("steps", [1, 3, 20])
+def test_gradient_descent_is_map_under_the_implicit_prior(steps):
+    hessian, optimum, theta = random_problem()
+    lr = 0.9 / float(torch.linalg.eigvalsh(hessian).max())
+    descent = gradient_descent_quadratic(hessian, optimum, theta, lr, steps)
+    precision = implicit_prior_precision(hessian, lr, steps)
+    assert torch.allclose(descent, map_estimate(hessian, optimum, theta, precision), atol=1e-10)
+
+
+def test_prior_loosens_with_more_steps():
+    hessian, _, _ = random_problem(1)
+    lr = 0.5 / float(torch.linalg.eigvalsh(hessian).max())
+    few, many = (torch.linalg.eigvalsh(implicit_prior_precision(hessian, lr, k)) for k in (1, 10))
+    assert torch.all(many < few)
+
+
+def test_bad_inputs():
+    hessian, optimum, theta = random_problem()
+    with pytest.raises(ValueError, match="lr must be in"):
+        implicit_prior_precision(hessian, 10.0, 1)
+    with pytest.raises(ValueError, match="square matrix"):
+        implicit_prior_precision(torch.zeros(2, 3), 0.1, 1)
+    with pytest.raises(ValueError, match="positive definite"):
+        implicit_prior_precision(-hessian, 0.01, 1)
+    with pytest.raises(ValueError, match="steps must be an int >= 1"):
+        implicit_prior_precision(hessian, 0.01, 0)
