@@ -1,0 +1,289 @@
+"""Shapes, invariances, gradient flow and bad-input errors of the four metric methods."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlbook.data import Episode
+from mlbook.metric import (
+    MatchingNetwork,
+    PrototypicalNetwork,
+    RelationNetwork,
+    SiameseNetwork,
+    build_method,
+)
+from mlbook.models import Conv4
+from mlbook.training import predict
+
+NAMES = ["protonet", "protonet_cosine", "matching", "matching_fce", "relation", "siamese"]
+
+
+def small(name: str) -> nn.Module:
+    torch.manual_seed(0)
+    return build_method(name, hidden=8)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("n_way,k_shot", [(3, 1), (4, 3)])
+def test_predict_shape_and_loss(name, n_way, k_shot, make_episode):
+    method = small(name)
+    ep = make_episode(n_way, k_shot, q_query=2)
+    scores = predict(method, ep)
+    assert scores.shape == (n_way * 2, n_way)
+    assert torch.isfinite(scores).all()
+    loss, metrics = method.episode_loss(ep)
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+
+
+# FCE reads the support set in order with an LSTM: it is deliberately NOT invariant to support order.
+@pytest.mark.parametrize("name", ["protonet", "protonet_cosine", "matching", "relation", "siamese"])
+@pytest.mark.parametrize("training_mode", [False, True])
+def test_support_order_changes_nothing(name, training_mode, make_episode):
+    method = small(name)
+    method.train(training_mode)  # BatchNorm batch statistics are order invariant too
+    ep = make_episode(4, 3, q_query=2, seed=1)
+    perm = torch.randperm(ep.support_y.numel(), generator=torch.Generator().manual_seed(3))
+    shuffled = Episode(ep.support_x[perm], ep.support_y[perm], ep.query_x, ep.query_y, ep.n_way, ep.k_shot)
+    with torch.no_grad():
+        a, b = method.predict(ep), method.predict(shuffled)
+    assert torch.allclose(a, b, atol=1e-5), (a - b).abs().max()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_query_order_permutes_rows(name, make_episode):
+    method = small(name).eval()
+    ep = make_episode(3, 2, q_query=3, seed=2)
+    perm = torch.randperm(ep.query_y.numel(), generator=torch.Generator().manual_seed(4))
+    shuffled = Episode(ep.support_x, ep.support_y, ep.query_x[perm], ep.query_y[perm], ep.n_way, ep.k_shot)
+    with torch.no_grad():
+        assert torch.allclose(method.predict(ep)[perm], method.predict(shuffled), atol=1e-5)
+
+
+def test_fce_depends_on_support_order(make_episode):
+    method = small("matching_fce").eval()
+    ep = make_episode(4, 1, q_query=2, seed=1)
+    perm = torch.tensor([2, 0, 3, 1])
+    shuffled = Episode(ep.support_x[perm], ep.support_y[perm], ep.query_x, ep.query_y, ep.n_way, ep.k_shot)
+    with torch.no_grad():
+        assert not torch.allclose(method.predict(ep), method.predict(shuffled), atol=1e-6)
+
+
+def flat_episode() -> Episode:
+    """2-d 'images' [1, 1, 2] so nn.Flatten() is the embedding and every number can be checked by hand."""
+    support = torch.tensor([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [0.0, 2.0]]).view(4, 1, 1, 2)
+    query = torch.tensor([[1.0, 1.0], [0.0, 3.0]]).view(2, 1, 1, 2)
+    return Episode(support, torch.tensor([0, 0, 1, 1]), query, torch.tensor([0, 1]), n_way=2, k_shot=2)
+
+
+def test_protonet_logits_are_minus_squared_distances_to_class_means():
+    method = PrototypicalNetwork(nn.Flatten())
+    ep = flat_episode()
+    logits, protos, _ = method(ep)
+    # class means (1, 0) and (0, 3); query (1, 1): distances 1 and 5; query (0, 3): 10 and 0
+    assert torch.equal(protos, torch.tensor([[1.0, 0.0], [0.0, 3.0]]))
+    assert torch.equal(logits, -torch.tensor([[1.0, 5.0], [10.0, 0.0]]))
+    loss, metrics = method.episode_loss(ep)
+    first = torch.log_softmax(-torch.tensor([1.0, 5.0]), 0)[0]
+    second = torch.log_softmax(-torch.tensor([10.0, 0.0]), 0)[1]
+    expected = -(first + second)
+    assert torch.allclose(loss, expected / 2)
+    assert metrics["accuracy"] == 1.0
+
+
+def test_protonet_cosine_uses_scaled_cosine_to_means():
+    method = PrototypicalNetwork(nn.Flatten(), distance="cosine", scale=2.0)
+    logits, _, _ = method(flat_episode())
+    # cos((1,1),(1,0)) = 1/sqrt2, cos((1,1),(0,3)) = 1/sqrt2, cos((0,3),(1,0)) = 0, cos((0,3),(0,3)) = 1
+    r = 2**-0.5
+    assert torch.allclose(logits, 2.0 * torch.tensor([[r, r], [0.0, 1.0]]), atol=1e-6)
+
+
+def test_matching_attention_sums_to_one_and_class_probabilities(make_episode):
+    method = MatchingNetwork(nn.Flatten(), scale=1.0)
+    ep = flat_episode()
+    attention = method.attention(ep)
+    assert attention.shape == (2, 4)
+    assert torch.allclose(attention.sum(dim=1), torch.ones(2))
+    assert (attention > 0).all()
+    log_p, _ = method(ep)
+    assert torch.allclose(log_p.exp(), torch.stack([attention[:, :2].sum(1), attention[:, 2:].sum(1)], 1))
+    assert torch.allclose(log_p.exp().sum(1), torch.ones(2))
+    fce = small("matching_fce")
+    assert torch.allclose(fce.attention(make_episode()).sum(dim=1), torch.ones(6), atol=1e-6)
+
+
+def test_one_shot_matching_equals_cosine_protonet(make_episode):
+    torch.manual_seed(0)
+    encoder = Conv4(hidden=8)
+    matching = MatchingNetwork(encoder, scale=7.0).eval()
+    proto = PrototypicalNetwork(encoder, distance="cosine", scale=7.0).eval()
+    ep = make_episode(5, 1, q_query=2)
+    with torch.no_grad():
+        assert torch.allclose(matching.predict(ep), torch.log_softmax(proto.predict(ep), dim=1), atol=1e-5)
+
+
+def test_relation_scores_in_unit_interval(make_episode):
+    scores = predict(small("relation"), make_episode(5, 2))
+    assert ((scores > 0) & (scores < 1)).all()
+
+
+def test_siamese_pair_logits_symmetric_and_loss_balanced(make_episode):
+    method = small("siamese").eval()
+    a = torch.randn(5, method.verify.in_features)
+    logits = method.pair_logits(a, a)
+    assert torch.allclose(logits, logits.T)
+    ep = make_episode(3, 1, q_query=3)
+    _, metrics = method.episode_loss(ep)
+    assert set(metrics) == {"accuracy", "pair_accuracy"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradients_reach_every_trainable_parameter(name, make_episode):
+    method = small(name).train()
+    loss, _ = method.episode_loss(make_episode(3, 2, q_query=2))
+    loss.backward()
+    for pname, param in method.named_parameters():
+        if param.requires_grad:
+            assert param.grad is not None, pname
+            assert torch.isfinite(param.grad).all(), pname
+            assert param.grad.abs().sum() > 0, pname
+
+
+def test_squared_euclidean_protonet_does_not_train_a_scale():
+    assert not PrototypicalNetwork(nn.Flatten()).log_scale.requires_grad
+    assert PrototypicalNetwork(nn.Flatten(), distance="cosine").log_scale.requires_grad
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_episodes_raise_clear_errors(name, make_episode):
+    method = small(name)
+    ep = make_episode(3, 1, q_query=1)
+    regression = Episode(ep.support_x, ep.support_y.float(), ep.query_x, ep.query_y.float(), None, 1)
+    with pytest.raises(ValueError, match="n_way"):
+        method.episode_loss(regression)
+    missing = Episode(ep.support_x, torch.tensor([0, 0, 2]), ep.query_x, ep.query_y, 3, 1)
+    with pytest.raises(ValueError, match="classes \\[1\\] have none"):
+        method.predict(missing)
+    out_of_range = Episode(ep.support_x, torch.tensor([0, 1, 3]), ep.query_x, ep.query_y, 3, 1)
+    with pytest.raises(ValueError, match="support_y must lie in"):
+        method.predict(out_of_range)
+    wrong_size = Episode(ep.support_x, ep.support_y, ep.query_x[:, :, :20, :20], ep.query_y, 3, 1)
+    with pytest.raises(ValueError, match="one shape"):
+        method.predict(wrong_size)
+    flat = Episode(ep.support_x.flatten(1), ep.support_y, ep.query_x.flatten(1), ep.query_y, 3, 1)
+    with pytest.raises(ValueError, match="C, H, W"):
+        method.predict(flat)
+
+
+def test_bad_constructor_arguments(make_episode):
+    with pytest.raises(ValueError, match="distance must be one of"):
+        PrototypicalNetwork(distance="manhattan")
+    with pytest.raises(ValueError, match="embedding_dim"):
+        MatchingNetwork(nn.Flatten(), fce=True)
+    with pytest.raises(ValueError, match="embedding_dim"):
+        SiameseNetwork(nn.Flatten())
+    with pytest.raises(ValueError, match="loss must be one of"):
+        RelationNetwork(loss="hinge")
+    with pytest.raises(ValueError, match="method must be one of"):
+        build_method("maml")
+    with pytest.raises(ValueError, match="feature maps|C, s, s"):
+        RelationNetwork(nn.Flatten()).predict(make_episode())
+
+
+def test_channels_last_changes_only_layout(make_episode):
+    torch.manual_seed(0)
+    a = PrototypicalNetwork(Conv4(hidden=8)).eval()
+    b = PrototypicalNetwork(Conv4(hidden=8), channels_last=True).eval()
+    b.load_state_dict(a.state_dict())
+    ep = make_episode(3, 2)
+    with torch.no_grad():
+        assert torch.allclose(a.predict(ep), b.predict(ep), atol=1e-4)
+
+
+def test_embed_images_and_pca(make_episode):
+    from mlbook.metric.inspect import embed_images, pca_2d
+
+    method = small("protonet").train()
+    images = make_episode(3, 2).support_x
+    emb = embed_images(method, images, batch_size=4)
+    assert emb.shape == (6, 8) and method.training  # mode restored
+    with torch.no_grad():
+        assert torch.allclose(emb, method.eval().embed(images), atol=1e-5)
+    points = torch.tensor([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0], [4.0, 0.0, 1e-3]])
+    low, extra = pca_2d(points, torch.tensor([[1.0, 0.0, 0.0]]))
+    assert low.shape == (3, 2) and extra.shape == (1, 2)
+    assert torch.allclose(low[:, 0].abs(), torch.tensor([2.0, 0.0, 2.0]), atol=1e-3)  # the spread is along axis 0
+    assert torch.allclose(extra[0, 0].abs(), torch.tensor(1.0), atol=1e-3)
+    with pytest.raises(ValueError, match="points"):
+        pca_2d(torch.zeros(1, 3))
+
+
+def test_with_batch_statistics_uses_the_episode_statistics(make_episode):
+    from mlbook.metric import with_batch_statistics
+
+    method = small("protonet")
+    ep = make_episode(3, 2)
+    method.train()
+    with torch.no_grad():
+        train_mode = method.predict(ep)  # batch statistics (and updates the running ones)
+        method.eval()
+        running = method.predict(ep)
+        batch = with_batch_statistics(method).eval().predict(ep)
+    assert torch.allclose(batch, train_mode, atol=1e-5)
+    assert not torch.allclose(running, train_mode, atol=1e-3)
+    assert any(m.running_mean is not None for m in method.modules() if isinstance(m, nn.BatchNorm2d))  # untouched
+
+
+@pytest.mark.parametrize("name", ["protonet", "relation"])
+def test_mixed_precision_is_close_and_float32(name, make_episode):
+    torch.manual_seed(0)
+    full = build_method(name, hidden=16).eval()
+    mixed = build_method(name, hidden=16, mixed_precision=True).eval()
+    mixed.load_state_dict(full.state_dict())
+    ep = make_episode(5, 1)
+    with torch.no_grad():
+        a, b = full.predict(ep), mixed.predict(ep)
+    assert b.dtype == torch.float32
+    assert (a.argmax(1) == b.argmax(1)).float().mean() >= 0.8
+    assert torch.allclose(a, b, rtol=0.05, atol=0.05 * a.abs().max().item())
+    loss, _ = mixed.train().episode_loss(ep)
+    loss.backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in mixed.parameters() if p.requires_grad)
+
+
+def test_fast_bfloat16_answers_a_bool():
+    from mlbook.metric import fast_bfloat16
+
+    assert isinstance(fast_bfloat16("cpu"), bool)
+    assert fast_bfloat16("meta") is False
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_relation_losses_by_hand(loss, make_episode):
+    method = build_method("relation", hidden=8, loss=loss)
+    ep = make_episode(3, 1, q_query=2)
+    method.eval()  # fixed BatchNorm statistics, so both computations see the same network
+    value, _ = method.episode_loss(ep)
+    with torch.no_grad():
+        logits = method.relation_logits(ep)
+    if loss == "mse":
+        expected = ((torch.sigmoid(logits) - F.one_hot(ep.query_y, 3).float()) ** 2).mean()
+    else:
+        expected = F.cross_entropy(logits, ep.query_y)
+    assert torch.allclose(value, expected, atol=1e-6)
+
+
+def test_recipes_compose_and_validate():
+    from mlbook.metric import RECIPE, recipe_for
+
+    proto = recipe_for("protonet")
+    assert proto["n_way"] == RECIPE["n_way"] and isinstance(proto["mixed_precision"], bool)
+    siamese = recipe_for("siamese")
+    assert (siamese["n_way"], siamese["q_query"]) == (20, 5)  # Siamese needs same-class pairs
+    assert recipe_for("protonet", hidden=8)["hidden"] == 8
+    with pytest.raises(ValueError, match="unknown recipe keys"):
+        recipe_for("protonet", ways=5)
+    with pytest.raises(ValueError, match="method must be one of"):
+        recipe_for("maml")
