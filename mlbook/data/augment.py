@@ -14,13 +14,12 @@ checkpoints and resumption stay bit-exact.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
 
-from mlbook.data.episodes import Episode
+from mlbook.data.episodes import Episode, EpisodeStream
 from mlbook.utils import check_positive_int
 
 
@@ -100,7 +99,7 @@ def random_affine(
     return apply_affine(images, distortion.matrices(images.shape[0], generator))
 
 
-class AugmentedSampler:
+class AugmentedSampler(EpisodeStream):
     """Wrap a sampler so every episode's support and query images are randomly distorted.
 
     Everything else (``n_way``, ``k_shot``, labels, ``classes``) passes through unchanged. The distortions
@@ -131,19 +130,6 @@ class AugmentedSampler:
         n_support = episode.support_x.shape[0]
         images = random_affine(torch.cat([episode.support_x, episode.query_x]), self.generator, self.distortion)
         return replace(episode, support_x=images[:n_support], query_x=images[n_support:])
-
-    def sample_batch(self, meta_batch: int) -> list[Episode]:
-        check_positive_int("meta_batch", meta_batch)
-        return [self.sample() for _ in range(meta_batch)]
-
-    def take(self, count: int) -> Iterator[Episode]:
-        check_positive_int("count", count)
-        for _ in range(count):
-            yield self.sample()
-
-    def __iter__(self) -> Iterator[Episode]:
-        while True:
-            yield self.sample()
 
     def __repr__(self) -> str:
         return f"AugmentedSampler({self.sampler!r}, {self.distortion})"

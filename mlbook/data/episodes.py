@@ -44,7 +44,27 @@ class Episode:
         )
 
 
-class EpisodeSampler:
+class EpisodeStream:
+    """What every episode source offers on top of its own ``sample()``: batches, a finite take, iteration."""
+
+    def sample(self) -> Episode:
+        raise NotImplementedError
+
+    def sample_batch(self, meta_batch: int) -> list[Episode]:
+        check_positive_int("meta_batch", meta_batch)
+        return [self.sample() for _ in range(meta_batch)]
+
+    def take(self, count: int) -> Iterator[Episode]:
+        check_positive_int("count", count)
+        for _ in range(count):
+            yield self.sample()
+
+    def __iter__(self) -> Iterator[Episode]:
+        while True:
+            yield self.sample()
+
+
+class EpisodeSampler(EpisodeStream):
     """Seeded N-way K-shot Q-query episodes from a ``LabelledImages`` dataset.
 
     ``within_group=True`` draws all N classes of an episode from one group (alphabet), as in the
@@ -138,19 +158,6 @@ class EpisodeSampler:
             k_shot=k,
             classes=classes,
         )
-
-    def sample_batch(self, meta_batch: int) -> list[Episode]:
-        check_positive_int("meta_batch", meta_batch)
-        return [self.sample() for _ in range(meta_batch)]
-
-    def take(self, count: int) -> Iterator[Episode]:
-        check_positive_int("count", count)
-        for _ in range(count):
-            yield self.sample()
-
-    def __iter__(self) -> Iterator[Episode]:
-        while True:
-            yield self.sample()
 
     def __repr__(self) -> str:
         mode = ", within_group" if self.within_group else ""
