@@ -1,19 +1,16 @@
-"""Evaluation helpers of chapter 5: performance as a function of the number of test-time steps, and loading
-the JSON results that the chapter's benchmark scripts write (long runs that CI cannot afford)."""
+"""Evaluation helpers of chapter 5: performance as a function of the number of test-time steps.
+
+``load_benchmark_result`` (the chapters' reader for the benchmark scripts' JSON results) lives in
+``mlbook.results``; it is re-exported here for the notebooks that import it from this package."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Sequence
-from pathlib import Path
 
+from mlbook.results import load_benchmark_result
 from mlbook.training.evaluate import EvalResult, evaluate
 from mlbook.training.method import EpisodicMethod
 from mlbook.utils import check_positive_int
-
-REPOSITORY_RAW = "https://raw.githubusercontent.com/learning-to-learn-book/learning-to-learn/main"
-RESULTS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
 
 def evaluate_after_steps(
@@ -41,20 +38,4 @@ def evaluate_after_steps(
         method.test_inner_steps = saved
 
 
-def load_benchmark_result(name: str, directory: str | Path | None = None) -> dict:
-    """A JSON written by a ``benchmarks/maml_*.py`` script: from the repository checkout when there is one,
-    else (e.g. on Colab, where only the package is installed) from the repository on GitHub."""
-    if not name.endswith(".json") or "/" in name:
-        raise ValueError(f"name must be a file name like 'maml_sinusoid.json', got {name!r}")
-    path = Path(directory) / name if directory is not None else RESULTS_DIR / name
-    if path.exists():
-        return json.loads(path.read_text())
-    url = f"{REPOSITORY_RAW}/benchmarks/results/{name}"
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.loads(response.read().decode())
-    except OSError as error:
-        raise FileNotFoundError(
-            f"{name} is neither in {path.parent} nor downloadable from {url} ({error}); run the benchmark script "
-            "that writes it (see benchmarks/)"
-        ) from error
+__all__ = ["evaluate_after_steps", "load_benchmark_result"]

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from mlbook.optimization.pure import pure_forward, supports_pure_forward
+
 Params = dict[str, torch.Tensor]
 
 
@@ -27,7 +29,12 @@ def buffers_of(module: nn.Module) -> Params:
 
 
 def functional_forward(module: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """``module(x)`` with ``params`` in place of the module's own parameters (missing names keep the module's)."""
+    """``module(x)`` with ``params`` in place of the module's own parameters (missing names keep the module's).
+
+    Plain stacks of standard layers (Conv4, MLP, ...) are interpreted by ``pure_forward``, which never touches
+    the module (thread-safe); anything else goes through ``functional_call``."""
+    if supports_pure_forward(module):
+        return pure_forward(module, params, x)
     return functional_call(module, dict(params), (x,), strict=False)
 
 

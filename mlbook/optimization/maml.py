@@ -29,6 +29,8 @@ from mlbook.optimization.batchnorm import transductive_batchnorm
 from mlbook.optimization.functional import functional_forward, parameters_of
 from mlbook.optimization.learner import Learner
 from mlbook.optimization.losses import per_task_losses, task_loss, task_metrics
+from mlbook.optimization.parallel import meta_gradient
+from mlbook.optimization.pure import supports_pure_forward
 from mlbook.training.method import EpisodicMethod
 from mlbook.utils import check_choice, check_positive_int
 
@@ -55,6 +57,19 @@ def stack_episodes(episodes: Sequence[Episode]) -> tuple[torch.Tensor, torch.Ten
         torch.stack([e.query_x for e in episodes]),
         torch.stack([e.query_y for e in episodes]),
     )
+
+
+def check_inner_loop(model: nn.Module, inner_lr: float, inner_steps: int, test_inner_steps: int | None) -> int:
+    """Validate the settings every gradient-based learner shares; returns ``test_inner_steps`` (default:
+    ``inner_steps``)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
+    if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float)) or not inner_lr > 0:
+        raise ValueError(f"inner_lr must be a positive number, got {inner_lr!r}")
+    check_positive_int("inner_steps", inner_steps)
+    test_inner_steps = inner_steps if test_inner_steps is None else test_inner_steps
+    check_positive_int("test_inner_steps", test_inner_steps)
+    return test_inner_steps
 
 
 def check_shared_head(model: nn.Module) -> None:
@@ -100,6 +115,9 @@ class MAML(EpisodicMethod):
     * ``batched``: run the tasks of a meta-batch through one set of kernels (``batched.py``); the meta-gradient
       equals the per-task loop's. It pays for small networks (the sinusoid MLP); for Conv4 on a CPU the loop
       is faster (``benchmarks/maml_throughput.py``), hence the default ``False``.
+    * ``workers``: adapt the tasks of a meta-batch in this many threads (``parallel.py``); the meta-gradient
+      is the same up to float rounding. It pays on a multi-core CPU, where one task's small kernels cannot
+      use the cores (``benchmarks/maml_throughput.py``).
     * ``shared_head``: the model's head is ``Linear(d, 1)`` and every class starts from that one row
       (Ye & Chao's "unicorn" MAML): the initial head is permutation invariant and works for any N, so a
       model meta-trained 5-way can be tested 20-way (the one-shot benchmark).
@@ -126,15 +144,10 @@ class MAML(EpisodicMethod):
         adapt: str | Sequence[str] = "all",
         batched: bool = False,
         shared_head: bool = False,
+        workers: int = 1,
     ) -> None:
         super().__init__()
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-        if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float)) or not inner_lr > 0:
-            raise ValueError(f"inner_lr must be a positive number, got {inner_lr!r}")
-        check_positive_int("inner_steps", inner_steps)
-        test_inner_steps = inner_steps if test_inner_steps is None else test_inner_steps
-        check_positive_int("test_inner_steps", test_inner_steps)
+        test_inner_steps = check_inner_loop(model, inner_lr, inner_steps, test_inner_steps)
         check_choice("inner_lr_mode", inner_lr_mode, INNER_LR_MODES)
         self.model = transductive_batchnorm(model)
         self.inner_lr = float(inner_lr)
@@ -152,6 +165,15 @@ class MAML(EpisodicMethod):
             if problems:
                 raise TypeError(f"batched=True cannot run {', '.join(problems)}; use batched=False")
         self.batched = bool(batched)
+        check_positive_int("workers", workers)
+        if workers > 1 and batched:
+            raise ValueError("workers > 1 parallelises the per-task loop; it cannot be combined with batched=True")
+        if workers > 1 and not supports_pure_forward(self.model):
+            raise TypeError(
+                f"workers > 1 needs a model that pure_forward can run (Conv4, MLP or a Sequential of standard "
+                f"layers), got {type(self.model).__name__}; use workers=1"
+            )
+        self.workers = workers
         theta = dict(self.model.named_parameters())
         if inner_lr_mode == "per_step":
             rates = {
@@ -250,6 +272,28 @@ class MAML(EpisodicMethod):
             support_x, support_y, query_x, query_y, episodes[0].n_way, batched=True
         )
         return objective, {"query_loss": float(final.detach()), **task_metrics(outputs.detach(), query_y)}
+
+    def meta_gradient(
+        self, episodes: Sequence[Episode]
+    ) -> tuple[torch.Tensor, dict[str, float], dict[str, torch.Tensor]]:
+        """Mean meta-training loss over ``episodes`` (detached), mean metrics, and its gradient w.r.t. every
+        trainable meta-parameter (name -> tensor; parameters the loss does not reach are left out), computed
+        with ``workers`` threads."""
+        named = [(name, p) for name, p in self.named_parameters() if p.requires_grad]
+        workers = 1 if self.batched else self.workers
+        loss, metrics, grads = meta_gradient(self.batch_loss, episodes, [p for _, p in named], workers)
+        return loss, metrics, {name: g for (name, _), g in zip(named, grads, strict=True) if g is not None}
+
+    def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        if self.workers == 1:
+            return super().training_step(episodes, optimizer)
+        loss, metrics, grads = self.meta_gradient(episodes)
+        optimizer.zero_grad(set_to_none=True)
+        for name, p in self.named_parameters():
+            if name in grads:
+                p.grad = grads[name]
+        optimizer.step()
+        return {"loss": float(loss), **metrics}
 
     def adapt_to(self, episode: Episode, steps: int | None = None) -> Learner:
         """A learner adapted to ``episode``'s support set for ``steps`` (default ``test_inner_steps``) steps,

@@ -22,7 +22,7 @@ from mlbook.optimization.batchnorm import transductive_batchnorm
 from mlbook.optimization.functional import functional_forward, parameters_of
 from mlbook.optimization.learner import Learner
 from mlbook.optimization.losses import task_loss, task_metrics
-from mlbook.optimization.maml import check_shared_head, expand_shared_head
+from mlbook.optimization.maml import check_inner_loop, check_shared_head, expand_shared_head
 from mlbook.training.method import EpisodicMethod
 from mlbook.utils import check_choice, check_positive_int
 
@@ -51,13 +51,7 @@ class Reptile(EpisodicMethod):
         shared_head: bool = False,
     ) -> None:
         super().__init__()
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-        if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float)) or not inner_lr > 0:
-            raise ValueError(f"inner_lr must be a positive number, got {inner_lr!r}")
-        check_positive_int("inner_steps", inner_steps)
-        test_inner_steps = inner_steps if test_inner_steps is None else test_inner_steps
-        check_positive_int("test_inner_steps", test_inner_steps)
+        test_inner_steps = check_inner_loop(model, inner_lr, inner_steps, test_inner_steps)
         check_choice("train_on", train_on, ("support+query", "support"))
         self.model = transductive_batchnorm(model)
         self.inner_lr = float(inner_lr)

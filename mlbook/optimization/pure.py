@@ -1,0 +1,110 @@
+"""A network evaluated as a pure function of its parameters, without touching the module.
+
+``torch.func.functional_call`` works for any module, but it does so by *swapping* the module's parameters for
+the given tensors during the call and swapping them back afterwards. That costs Python time on every call and,
+more importantly, makes the module shared mutable state: two threads calling it at once on the same module would
+see each other's parameters. The book's backbones are plain stacks of standard layers (Conv4, MLP), so they can
+instead be *interpreted*: walk the layers and call ``torch.nn.functional`` with the given tensors. Nothing is
+mutated, so tasks of a meta-batch can be adapted in parallel threads (``parallel.py``), and each call is a few
+percent cheaper.
+
+``pure_forward(module, params, x)`` equals ``functional_call(module, params, (x,))`` for the supported layers
+(tested), and it applies ReLU after rather than before a following max pooling (exact, and cheaper:
+see ``_relu_then_max_pool``); ``supports_pure_forward(module)`` says whether a module qualifies. BatchNorm
+qualifies only without running statistics (the book's transductive policy, ``batchnorm.py``): with running
+statistics a forward pass would update buffers, i.e. mutate state.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlbook.models import MLP, Conv4
+
+_ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
+_SUPPORTED = (nn.Sequential, nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.GroupNorm, nn.MaxPool2d, nn.AvgPool2d,
+              *_ELEMENTWISE)
+_verdicts: weakref.WeakKeyDictionary[nn.Module, bool] = weakref.WeakKeyDictionary()
+
+
+def supports_pure_forward(module: nn.Module) -> bool:
+    """Whether ``pure_forward`` can run ``module`` (Conv4, MLP or a Sequential of standard layers)."""
+    if module not in _verdicts:
+        _verdicts[module] = _supported(module)
+    return _verdicts[module]
+
+
+def _supported(module: nn.Module) -> bool:
+    if type(module) in (Conv4, MLP):
+        return _supported(module.features) and _supported(module.head)
+    if type(module) is nn.Sequential:
+        return all(_supported(child) for child in module.children())
+    if type(module) not in _SUPPORTED:
+        return False  # subclasses may override forward: only the exact types are interpreted
+    if isinstance(module, nn.BatchNorm2d):
+        return module.running_mean is None and module.running_var is None
+    if isinstance(module, nn.Conv2d):
+        return module.padding_mode == "zeros"
+    return True
+
+
+def pure_forward(module: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``module(x)`` with ``params[name]`` in place of the parameter ``name`` (missing names: the module's own).
+
+    Raises ``TypeError`` for a module that ``supports_pure_forward`` rejects."""
+    if not supports_pure_forward(module):
+        raise TypeError(f"pure_forward cannot run {type(module).__name__}; use functional_call instead")
+    return _apply(module, "", params, x)
+
+
+def _relu_then_max_pool(first: nn.Module, second: nn.Module | None) -> bool:
+    """ReLU followed by max pooling, which commute (max of a monotone function = the function of the max).
+
+    Pooling first is exact: where a window's maximum is positive both orders pick the same element; where it
+    is not, ReLU zeroes the value and its gradient either way."""
+    return type(first) is nn.ReLU and type(second) is nn.MaxPool2d and not second.return_indices
+
+
+def _get(module: nn.Module, prefix: str, name: str, params: Mapping[str, torch.Tensor]) -> torch.Tensor | None:
+    return params.get(prefix + name, getattr(module, name))
+
+
+def _apply(module: nn.Module, prefix: str, params: Mapping[str, torch.Tensor], h: torch.Tensor) -> torch.Tensor:
+    kind = type(module)
+    if kind is Conv4:
+        if h.ndim != 4 or h.shape[1] != module.in_channels:
+            raise ValueError(f"x must be [batch, {module.in_channels}, H, W], got shape {tuple(h.shape)}")
+    if kind is MLP and h.shape[-1] != module.in_features:
+        raise ValueError(f"x must have {module.in_features} features in its last dimension, got {tuple(h.shape)}")
+    if kind in (Conv4, MLP):
+        h = _apply(module.features, prefix + "features.", params, h)
+        return _apply(module.head, prefix + "head.", params, h)
+    if kind is nn.Sequential:
+        children = list(module.named_children())
+        i = 0
+        while i < len(children):
+            name, child = children[i]
+            if _relu_then_max_pool(child, children[i + 1][1] if i + 1 < len(children) else None):
+                h = children[i + 1][1](h).relu()  # the same values and gradients on a quarter of the elements
+                i += 2
+                continue
+            h = _apply(child, f"{prefix}{name}.", params, h)
+            i += 1
+        return h
+    if kind is nn.Conv2d:
+        weight, bias = _get(module, prefix, "weight", params), _get(module, prefix, "bias", params)
+        return F.conv2d(h, weight, bias, module.stride, module.padding, module.dilation, module.groups)
+    if kind is nn.Linear:
+        return F.linear(h, _get(module, prefix, "weight", params), _get(module, prefix, "bias", params))
+    if kind is nn.BatchNorm2d:
+        weight, bias = _get(module, prefix, "weight", params), _get(module, prefix, "bias", params)
+        return F.batch_norm(h, None, None, weight, bias, True, 0.0, module.eps)
+    if kind is nn.GroupNorm:
+        weight, bias = _get(module, prefix, "weight", params), _get(module, prefix, "bias", params)
+        return F.group_norm(h, module.num_groups, weight, bias, module.eps)
+    return module(h)  # parameter-free layers: activations, pooling, flatten, identity
