@@ -12,7 +12,9 @@ Every method is an ``mlbook.training.EpisodicMethod`` (train with ``mlbook.train
   ``R2D2`` (differentiable closed-form ridge-regression head), and ``PretrainedFineTune``, the
   pretrained-on-all-tasks baseline of the MAML paper.
 * BatchNorm policy: ``transductive_batchnorm`` (per-task batch statistics, no running statistics).
-* ``task_batched_forward``: the tasks of a meta-batch in one set of kernels (grouped convolutions).
+* ``task_batched_forward``: the tasks of a meta-batch in one set of kernels (grouped convolutions);
+  ``MAML(..., workers=k)``: the tasks of a meta-batch adapted in k threads (``parallel.meta_gradient``), which
+  needs the thread-safe ``pure_forward`` (Conv4, MLP, Sequentials of standard layers).
 """
 
 from mlbook.optimization.anil import ANIL
@@ -26,7 +28,9 @@ from mlbook.optimization.learner import Learner
 from mlbook.optimization.losses import per_task_losses, task_loss, task_metrics
 from mlbook.optimization.maml import FOMAML, INNER_LR_MODES, MAML, stack_episodes
 from mlbook.optimization.metasgd import MetaSGD
+from mlbook.optimization.parallel import meta_gradient
 from mlbook.optimization.pretrained import PretrainedFineTune
+from mlbook.optimization.pure import pure_forward, supports_pure_forward
 from mlbook.optimization.reptile import Reptile
 
 __all__ = [
@@ -47,12 +51,15 @@ __all__ = [
     "implicit_prior_precision",
     "load_benchmark_result",
     "map_estimate",
+    "meta_gradient",
     "parameters_of",
     "per_task_losses",
+    "pure_forward",
     "ridge_predict",
     "ridge_solution",
     "stack_episodes",
     "stack_parameters",
+    "supports_pure_forward",
     "task_batched_forward",
     "task_loss",
     "task_metrics",
