@@ -66,24 +66,28 @@ def hardware(threads: int) -> dict:
 
 
 def calibrate_steps(
-    name: str, recipe: dict, meta_train, seconds: float, warmup: int = 8, probe: float = 8.0, margin: float = 0.85
+    name: str, recipe: dict, meta_train, seconds: float, warmup: int = 8, windows: int = 7, margin: float = 0.85
 ) -> int:
-    """How many training steps fit in ``seconds`` of CPU time: timed on a throw-away copy for ``probe`` CPU
-    seconds (at least 10 steps) after ``warmup`` steps (the first steps of a new shape are slower: kernels get
-    selected), times a safety ``margin``. CPU time (``time.process_time``) rather than wall time, so other jobs
-    on a shared machine change the wall time but hardly the budget."""
+    """How many training steps fit in ``seconds`` of CPU time (``time.process_time``): after ``warmup`` steps
+    (the first steps of a new shape are slower while kernels get selected), a throw-away copy trains for
+    ``windows`` windows of about 1.5 CPU seconds; the median window sets the pace (robust to a burst of other
+    jobs on a shared machine), times a safety ``margin`` (a long run is a little slower per step than a short
+    probe). Training then runs that fixed number of steps, so the result is reproducible with ``--steps``; its
+    CPU time is recorded."""
     method = method_from_recipe(name, recipe)
     sampler = sampler_from_recipe(meta_train, recipe, seed=12345)
     optimizer = torch.optim.Adam(method.parameters(), lr=recipe["lr"])
     method.train()
     for _ in range(warmup):
         method.training_step(sampler.sample_batch(1), optimizer)
-    began, count = time.process_time(), 0
-    while count < 10 or time.process_time() - began < probe:
-        method.training_step(sampler.sample_batch(1), optimizer)
-        count += 1
-    per_step = (time.process_time() - began) / count
-    return max(10, int(margin * seconds / per_step))
+    paces = []
+    for _ in range(windows):
+        began, count = time.process_time(), 0
+        while count < 3 or time.process_time() - began < 1.5:
+            method.training_step(sampler.sample_batch(1), optimizer)
+            count += 1
+        paces.append((time.process_time() - began) / count)
+    return max(10, int(margin * seconds / sorted(paces)[len(paces) // 2]))
 
 
 def evaluate_method(method, meta_test, runs, episodes: int, sweep_episodes: int, seed: int) -> dict:

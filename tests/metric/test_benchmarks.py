@@ -1,0 +1,45 @@
+"""The chapter's benchmark scripts: their variants are valid recipes and the reference is the chapter's recipe."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def ablation():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import metric_ablation
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return metric_ablation
+
+
+def test_ablation_variants_are_valid_recipes(ablation):
+    from mlbook.metric import RECIPE, recipe_for
+
+    for key, (description, method, changes, options, factor) in ablation.VARIANTS.items():
+        assert description and factor > 0
+        if changes is None:  # evaluation-only variant: needs the reference networks
+            assert ablation.REFERENCE in ablation.VARIANTS
+            continue
+        recipe = recipe_for(method, **changes, options=options)
+        # every variant other than the reference changes something (else it measures nothing)
+        if key != ablation.BASELINES[method]:
+            assert changes or options or factor != 1.0, key
+        assert set(recipe) - {"options"} == set(RECIPE)
+    reference = ablation.VARIANTS[ablation.REFERENCE]
+    assert reference[1] == "protonet" and reference[2] == {} and reference[3] == {} and reference[4] == 1.0
+    assert set(ablation.BASELINES.values()) <= set(ablation.VARIANTS)
+
+
+def test_benchmark_defaults_match_the_chapter(ablation):
+    import metric_benchmark
+
+    args = metric_benchmark.parse_args([])
+    # the chapter's claims: 2 CPU minutes per run, one thread, >= 400 test episodes per setting, both splits
+    assert args.minutes == 2.0 and args.threads == 1 and args.episodes >= 400 and args.splits == [1, 2]
+    assert (5, 1, 15) in metric_benchmark.SETTINGS
