@@ -1,7 +1,6 @@
 """Random affine distortions (Koch et al.) and the augmenting sampler wrapper."""
 
 import math
-import os
 
 import pytest
 import torch
@@ -9,8 +8,6 @@ import torch
 from mlbook.data import EpisodeSampler, LabelledImages
 from mlbook.data.augment import AugmentedSampler, RandomAffine, apply_affine, random_affine
 from mlbook.training import EpisodicMethod, classification_loss, train
-
-os.environ.setdefault("MLBOOK_DATA", "/work/shared/data/omniglot")
 
 
 def strokes(n=6, size=28, seed=0) -> torch.Tensor:

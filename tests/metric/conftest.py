@@ -1,11 +1,7 @@
-import os
-
 import pytest
 import torch
 
 from mlbook.data import Episode
-
-os.environ.setdefault("MLBOOK_DATA", "/work/shared/data/omniglot")
 
 
 def make_episode(n_way=3, k_shot=2, q_query=2, size=28, seed=0) -> Episode:
