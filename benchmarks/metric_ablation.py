@@ -11,7 +11,6 @@ the evaluation (BatchNorm with each test episode's own statistics) and reuses th
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from metric_benchmark import calibrate_steps, hardware  # noqa: E402
+from metric_benchmark import calibrate_steps, hardware, write_report  # noqa: E402
 
 from mlbook.data import EpisodeSampler, load_oneshot_runs, minimal_splits  # noqa: E402
 from mlbook.metric import recipe_for, train_from_recipe, with_batch_statistics  # noqa: E402
@@ -135,10 +134,7 @@ def main(argv=None) -> dict:
         "variants": variants,
         "wall_seconds": time.perf_counter() - started,
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1))
-    print(f"\nwrote {args.out} ({report['wall_seconds'] / 60:.1f} min)")
-    return report
+    return write_report(args.out, report)
 
 
 if __name__ == "__main__":

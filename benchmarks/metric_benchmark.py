@@ -222,9 +222,14 @@ def main(argv=None) -> dict:
         "note": "budgets and train_cpu_seconds are CPU time of the process (time.process_time); train_seconds and "
         "wall_seconds are wall time on a machine shared with other jobs",
     }
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(report, indent=1))
-    print(f"\nwrote {args.out} ({report['wall_seconds'] / 60:.1f} min)")
+    return write_report(args.out, report)
+
+
+def write_report(out: str, report: dict) -> dict:
+    """Write ``report`` as JSON to ``out`` (folders created) and say where and how long the run took."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(report, indent=1))
+    print(f"\nwrote {out} ({report['wall_seconds'] / 60:.1f} min)")
     return report
 
 

@@ -72,7 +72,10 @@ class Conv4(nn.Module):
         self.in_channels = in_channels
         self.head = nn.Linear(self.embedding_dim, out_features) if out_features else nn.Identity()
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def check_input(self, x: torch.Tensor) -> None:
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must be [batch, {self.in_channels}, H, W], got shape {tuple(x.shape)}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
         return self.head(self.features(x))

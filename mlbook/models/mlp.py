@@ -25,7 +25,10 @@ class MLP(nn.Module):
         self.head = nn.Linear(sizes[-1], out_features)
         self.in_features = in_features
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def check_input(self, x: torch.Tensor) -> None:
         if x.shape[-1] != self.in_features:
             raise ValueError(f"x must have {self.in_features} features in its last dimension, got {tuple(x.shape)}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_input(x)
         return self.head(self.features(x))

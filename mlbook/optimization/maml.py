@@ -280,8 +280,7 @@ class MAML(EpisodicMethod):
         trainable meta-parameter (name -> tensor; parameters the loss does not reach are left out), computed
         with ``workers`` threads."""
         named = [(name, p) for name, p in self.named_parameters() if p.requires_grad]
-        workers = 1 if self.batched else self.workers
-        loss, metrics, grads = meta_gradient(self.batch_loss, episodes, [p for _, p in named], workers)
+        loss, metrics, grads = meta_gradient(self.batch_loss, episodes, [p for _, p in named], self.workers)
         return loss, metrics, {name: g for (name, _), g in zip(named, grads, strict=True) if g is not None}
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:

@@ -17,7 +17,6 @@ statistics a forward pass would update buffers, i.e. mutate state.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 
 import torch
@@ -29,21 +28,16 @@ from mlbook.models import MLP, Conv4
 _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
 _SUPPORTED = (nn.Sequential, nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.GroupNorm, nn.MaxPool2d, nn.AvgPool2d,
               *_ELEMENTWISE)
-_verdicts: weakref.WeakKeyDictionary[nn.Module, bool] = weakref.WeakKeyDictionary()
 
 
 def supports_pure_forward(module: nn.Module) -> bool:
-    """Whether ``pure_forward`` can run ``module`` (Conv4, MLP or a Sequential of standard layers)."""
-    if module not in _verdicts:
-        _verdicts[module] = _supported(module)
-    return _verdicts[module]
-
-
-def _supported(module: nn.Module) -> bool:
+    """Whether ``pure_forward`` can run ``module`` (Conv4, MLP or a Sequential of standard layers). Checked on
+    every call, not cached: a module may change after a first call (BatchNorm made transductive, a layer
+    replaced), and the walk costs microseconds next to a forward pass."""
     if type(module) in (Conv4, MLP):
-        return _supported(module.features) and _supported(module.head)
+        return supports_pure_forward(module.features) and supports_pure_forward(module.head)
     if type(module) is nn.Sequential:
-        return all(_supported(child) for child in module.children())
+        return all(supports_pure_forward(child) for child in module.children())
     if type(module) not in _SUPPORTED:
         return False  # subclasses may override forward: only the exact types are interpreted
     if isinstance(module, nn.BatchNorm2d):
@@ -76,12 +70,8 @@ def _get(module: nn.Module, prefix: str, name: str, params: Mapping[str, torch.T
 
 def _apply(module: nn.Module, prefix: str, params: Mapping[str, torch.Tensor], h: torch.Tensor) -> torch.Tensor:
     kind = type(module)
-    if kind is Conv4:
-        if h.ndim != 4 or h.shape[1] != module.in_channels:
-            raise ValueError(f"x must be [batch, {module.in_channels}, H, W], got shape {tuple(h.shape)}")
-    if kind is MLP and h.shape[-1] != module.in_features:
-        raise ValueError(f"x must have {module.in_features} features in its last dimension, got {tuple(h.shape)}")
     if kind in (Conv4, MLP):
+        module.check_input(h)
         h = _apply(module.features, prefix + "features.", params, h)
         return _apply(module.head, prefix + "head.", params, h)
     if kind is nn.Sequential:
