@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlbook.models import MLP, Conv4
+from mlbook.optimization.folded import can_fold, folded_block
 
 _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
 _SUPPORTED = (nn.Sequential, nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.GroupNorm, nn.MaxPool2d, nn.AvgPool2d,
@@ -64,6 +65,24 @@ def _relu_then_max_pool(first: nn.Module, second: nn.Module | None) -> bool:
     return type(first) is nn.ReLU and type(second) is nn.MaxPool2d and not second.return_indices
 
 
+def _child(children: list[tuple[str, nn.Module]], i: int) -> nn.Module | None:
+    return children[i][1] if i < len(children) else None
+
+
+def _folded(children, i: int, prefix: str, params, h: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``folded_block`` on children i (conv) and i + 1 (BatchNorm), and on i + 2, i + 3 if they are ReLU and
+    max-pooling. Returns the output and the number of children used."""
+    (conv_name, conv), (norm_name, norm) = children[i], children[i + 1]
+    conv_prefix, norm_prefix = f"{prefix}{conv_name}.", f"{prefix}{norm_name}."
+    pooled = _relu_then_max_pool(_child(children, i + 2), _child(children, i + 3))
+    out = folded_block(
+        h, conv, _get(conv, conv_prefix, "weight", params), _get(conv, conv_prefix, "bias", params),
+        norm, _get(norm, norm_prefix, "weight", params), _get(norm, norm_prefix, "bias", params),
+        _child(children, i + 3) if pooled else None,
+    )
+    return out, 4 if pooled else 2
+
+
 def _get(module: nn.Module, prefix: str, name: str, params: Mapping[str, torch.Tensor]) -> torch.Tensor | None:
     return params.get(prefix + name, getattr(module, name))
 
@@ -79,7 +98,12 @@ def _apply(module: nn.Module, prefix: str, params: Mapping[str, torch.Tensor], h
         i = 0
         while i < len(children):
             name, child = children[i]
-            if _relu_then_max_pool(child, children[i + 1][1] if i + 1 < len(children) else None):
+            following = _child(children, i + 1)
+            if can_fold(child, following, h):  # conv + BatchNorm on the network's input: see folded.py
+                h, used = _folded(children, i, prefix, params, h)
+                i += used
+                continue
+            if _relu_then_max_pool(child, following):
                 h = children[i + 1][1](h).relu()  # the same values and gradients on a quarter of the elements
                 i += 2
                 continue

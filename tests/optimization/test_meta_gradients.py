@@ -164,7 +164,9 @@ def test_anil_equals_maml_adapting_the_head(image_episodes, batched):
     ours = torch.autograd.grad(anil.batch_loss(image_episodes)[0], list(anil.parameters()))
     expected = torch.autograd.grad(reference.batch_loss(image_episodes)[0], list(reference.parameters()))
     assert max_abs_diff(ours, expected) < 1e-10
-    assert all(g.abs().sum() > 0 for g in ours)  # the body learns through the head's inner loop
+    # the body learns through the head's inner loop (a conv bias right before BatchNorm cancels: gradient 0)
+    names = [name for name, _ in anil.named_parameters()]
+    assert all(g.abs().sum() > 0 for name, g in zip(names, ours, strict=True) if name.endswith("weight"))
     assert torch.allclose(anil.predict(image_episodes[0]), reference.predict(image_episodes[0]), atol=1e-10)
 
 
