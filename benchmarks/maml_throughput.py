@@ -12,8 +12,9 @@ the growth of the resident set (VmHWM after resetting it) during one meta-gradie
 Threads: every implementation is timed with 1 and 2 intra-op threads (``--threads``), and ours also as
 "task threads": the meta-batch split over that many worker threads with one intra-op thread each
 (``MAML(workers=...)``). The summary compares each library at its fastest setting. Before timing, the
-profiler measures how much of each implementation's time is spent in the convolution kernels they all share:
-1 / that share bounds the speed-up any implementation built on these kernels can reach on one core.
+profiler measures how much of each implementation's time is spent in the convolution kernels: for the peers,
+1 / that share bounds the speed-up any implementation running all four layers on these kernels can reach on
+one core (ours computes the first block as a folded matrix product instead: ``mlbook/optimization/folded.py``).
 
     python benchmarks/maml_throughput.py            # writes benchmarks/results/maml_throughput.json
 """
@@ -128,13 +129,16 @@ def check_agreement(meta_batch: int, steps: int, q_query: int, workers: int) -> 
     return out
 
 
-CONV_KERNELS = ("aten::mkldnn_convolution", "aten::convolution_backward")
+# oneDNN convolutions; the transposed ones of the double backward run inside aten::_convolution's self time
+CONV_KERNELS = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::_convolution")
 
 
 def convolution_share(meta_batch: int, steps: int, q_query: int) -> dict:
     """Share of each implementation's CPU time (1 thread, profiler self time) spent inside the convolution
-    kernels (oneDNN). Every implementation calls the same kernels, so 1 / share bounds how much faster anything
-    built on them could be if all other work (autograd bookkeeping, BatchNorm, pooling, Python) were free."""
+    kernels (oneDNN). The peers call the same kernels for every layer, so 1 / (their share) bounds how much
+    faster anything running all four layers on these kernels could be if all other work (autograd
+    bookkeeping, BatchNorm, pooling, Python) were free. Ours runs the first layer as a folded matrix product
+    (``mlbook/optimization/folded.py``), so its own share covers layers 2-4 only."""
     from torch.profiler import ProfilerActivity, profile
 
     episodes = make_tasks(meta_batch, q_query, torch.float32)

@@ -15,6 +15,8 @@ Every method is an ``mlbook.training.EpisodicMethod`` (train with ``mlbook.train
 * ``task_batched_forward``: the tasks of a meta-batch in one set of kernels (grouped convolutions);
   ``MAML(..., workers=k)``: the tasks of a meta-batch adapted in k threads (``parallel.meta_gradient``), which
   needs the thread-safe ``pure_forward`` (Conv4, MLP, Sequentials of standard layers).
+* ``pure_forward`` computes a first conv + BatchNorm block on the raw input as one folded matrix product
+  (``folded.py``: exact, and it removes the full-resolution normalisation from second-order MAML).
 """
 
 from mlbook.optimization.anil import ANIL
