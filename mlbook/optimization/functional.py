@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from mlbook.optimization.pure import pure_forward, supports_pure_forward
+from mlbook.optimization.pure import interpret, supports_pure_forward
 
 Params = dict[str, torch.Tensor]
 
@@ -34,7 +34,7 @@ def functional_forward(module: nn.Module, params: Mapping[str, torch.Tensor], x:
     Plain stacks of standard layers (Conv4, MLP, ...) are interpreted by ``pure_forward``, which never touches
     the module (thread-safe); anything else goes through ``functional_call``."""
     if supports_pure_forward(module):
-        return pure_forward(module, params, x)
+        return interpret(module, params, x)  # = pure_forward, without checking the module a second time
     return functional_call(module, dict(params), (x,), strict=False)
 
 

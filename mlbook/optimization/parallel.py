@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import torch
 
 from mlbook.data.episodes import Episode
+from mlbook.utils import check_positive_int
 
 ChunkObjective = Callable[[Sequence[Episode]], tuple[torch.Tensor, dict[str, float]]]
 
@@ -61,8 +62,7 @@ def meta_gradient(
     objective does not reach gets ``None``. The returned loss is detached."""
     if not episodes:
         raise ValueError("episodes must contain at least one Episode")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
+    check_positive_int("workers", workers)
     parameters = list(parameters)
     chunks = split_chunks(list(episodes), workers)
 

@@ -54,6 +54,12 @@ def pure_forward(module: nn.Module, params: Mapping[str, torch.Tensor], x: torch
     Raises ``TypeError`` for a module that ``supports_pure_forward`` rejects."""
     if not supports_pure_forward(module):
         raise TypeError(f"pure_forward cannot run {type(module).__name__}; use functional_call instead")
+    return interpret(module, params, x)
+
+
+def interpret(module: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``pure_forward`` for a caller that has already checked ``supports_pure_forward(module)`` (it walks the
+    whole module, so a hot path should not do it twice)."""
     return _apply(module, "", params, x)
 
 
