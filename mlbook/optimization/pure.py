@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlbook.models import MLP, Conv4
+from mlbook.optimization.batchnorm_grad import batch_norm_train
 from mlbook.optimization.folded import can_fold, folded_block
 
 _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
@@ -123,7 +124,7 @@ def _apply(module: nn.Module, prefix: str, params: Mapping[str, torch.Tensor], h
         return F.linear(h, _get(module, prefix, "weight", params), _get(module, prefix, "bias", params))
     if kind is nn.BatchNorm2d:
         weight, bias = _get(module, prefix, "weight", params), _get(module, prefix, "bias", params)
-        return F.batch_norm(h, None, None, weight, bias, True, 0.0, module.eps)
+        return batch_norm_train(h, weight, bias, module.eps)  # batch statistics; a cheaper second derivative
     if kind is nn.GroupNorm:
         weight, bias = _get(module, prefix, "weight", params), _get(module, prefix, "bias", params)
         return F.group_norm(h, module.num_groups, weight, bias, module.eps)
