@@ -24,7 +24,34 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def other_cores_busy(seconds: float = 2.0) -> float | None:
+    """How many cores other processes kept busy while this one slept for ``seconds`` (from /proc/stat; None
+    where that is not available). The load average would also count the tail of whatever ran a minute ago."""
+
+    def snapshot() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields[:8]) - idle, sum(fields[:8])
+
+    try:
+        busy0, total0 = snapshot()
+        time.sleep(seconds)
+        busy1, total1 = snapshot()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
+
+
 def environment(threads: int) -> dict:
+    busy = other_cores_busy()
+    if busy is None:
+        note = "whether other jobs shared the CPU is unknown: ratios measured within one run are the meaningful numbers"
+    elif busy > 0.2:
+        note = (f"other jobs kept {busy:.1f} cores busy just before this ran: absolute timings are inflated, ratios "
+                "measured within one run are the meaningful numbers")
+    else:
+        note = (f"the machine was quiet just before this ran ({busy:.2f} cores busy); ratios measured within one run "
+                "are still the meaningful numbers (other tenants of a virtual machine are invisible here)")
     return {
         "command": "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
         "platform": platform.platform(),
@@ -35,8 +62,8 @@ def environment(threads: int) -> dict:
         "python": platform.python_version(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "load_average_at_start": list(os.getloadavg()),
-        "note": "the CPU was shared with other jobs while this ran: absolute timings are inflated, ratios "
-        "measured within one run are the meaningful numbers",
+        "other_cores_busy_at_start": busy,
+        "note": note,
     }
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -155,6 +156,46 @@ def convolution_share(meta_batch: int, steps: int, q_query: int) -> dict:
     return shares
 
 
+BATCHNORM_SHAPES = ((5, 64, 14, 14), (5, 64, 7, 7), (5, 64, 3, 3))  # Conv4 layers 2-4 on a 5-image support set
+
+
+def batchnorm_second_derivative(repeats: int = 15, calls: int = 20) -> list[dict]:
+    """One thread, channels-last: a BatchNorm's forward, its backward with ``create_graph`` and the second
+    derivative (what second-order MAML does for every BatchNorm of an inner step), with PyTorch's BatchNorm and
+    with ours (``mlbook/optimization/batchnorm_grad.py``); interleaved in shuffled order, median microseconds."""
+    from mlbook.optimization.batchnorm_grad import batch_norm_train
+
+    def pytorch(x, weight, bias):
+        return F.batch_norm(x, None, None, weight, bias, True, 0.0, 1e-5)
+
+    norms = {"pytorch": pytorch, "ours": batch_norm_train}
+    rng = random.Random(0)
+    rows = []
+    for shape in BATCHNORM_SHAPES:
+        gen = torch.Generator().manual_seed(0)
+        x = torch.randn(*shape, generator=gen).to(memory_format=torch.channels_last).requires_grad_()
+        weight, bias = (torch.randn(shape[1], generator=gen).requires_grad_() for _ in range(2))
+        cotangent = torch.randn(shape, generator=gen).to(memory_format=torch.channels_last)
+        inputs = (x, weight, bias)
+        times = {name: [] for name in norms}
+        for norm in norms.values():
+            _second_derivative_once(norm, inputs, cotangent)
+        for _ in range(repeats):
+            for name in rng.sample(list(norms), len(norms)):
+                start = time.perf_counter()
+                for _ in range(calls):
+                    _second_derivative_once(norms[name], inputs, cotangent)
+                times[name].append((time.perf_counter() - start) / calls * 1e6)
+        pytorch_us, ours_us = statistics.median(times["pytorch"]), statistics.median(times["ours"])
+        rows.append({"shape": list(shape), "pytorch_us": pytorch_us, "ours_us": ours_us, "ratio": pytorch_us / ours_us})
+    return rows
+
+
+def _second_derivative_once(norm, inputs, cotangent) -> None:
+    grads = torch.autograd.grad((norm(*inputs) * cotangent).sum(), inputs, create_graph=True)
+    torch.autograd.grad((grads[0] * cotangent).sum() + grads[1].sum(), inputs, allow_unused=True)
+
+
 def probe_memory(name: str, meta_batch: int, steps: int, q_query: int, threads: int) -> float:
     """Run in a subprocess: MiB by which the resident set grows during one meta-gradient."""
     command = [sys.executable, __file__, "--probe", name, str(meta_batch), str(steps), str(q_query), str(threads)]
@@ -260,6 +301,10 @@ def main() -> None:
     for name, share in shares.items():
         print(f"{name}: {100 * share['share']:.0f}% of its CPU time in convolution kernels "
               f"-> at most {1 / share['share']:.2f}x faster if everything else were free", flush=True)
+    batchnorm = batchnorm_second_derivative()
+    for r in batchnorm:
+        print(f"BatchNorm {tuple(r['shape'])}, forward + backward + second derivative: "
+              f"PyTorch {r['pytorch_us']:.0f} us, ours {r['ours_us']:.0f} us ({r['ratio']:.2f}x)", flush=True)
     rows = []
     for meta_batch in args.meta_batch:
         for steps in args.steps:
@@ -288,7 +333,8 @@ def main() -> None:
                           "task": f"5-way 1-shot Omniglot (minimal split 1), {args.q_query} query per class",
                           "inner_lr": INNER_LR, "second_order": True, "repeats": args.repeats,
                           "threads": args.threads, "statistic": "median seconds per meta-gradient"},
-               "convolution_share": shares, "rows": rows, "best_of_each": summary}
+               "convolution_share": shares, "batchnorm_second_derivative": batchnorm,
+               "rows": rows, "best_of_each": summary}
     print("wrote", write_json(args.out, payload))
 
 

@@ -31,6 +31,7 @@ treats the saved batch statistics as constants); this one matches finite differe
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 
@@ -92,33 +93,60 @@ class _BatchNormBackward(torch.autograd.Function):
         return _second_derivative(g, x, weight, mean, invstd, dweight, dbias, a, b, c)
 
 
-def _second_derivative(g, x, weight, mean, invstd, dweight, dbias, a, b, c):
-    """The formulas of the module docstring, as gradients for (g, x, γ, μ, 1/σ, ε)."""
-    dims, m = _dims(x), x.numel() // x.shape[1]
-    col = lambda v: _per_channel(v, x)  # noqa: E731  (C,) -> broadcastable against x
-    x_hat = torch.addcmul(col(-mean * invstd), x, col(invstd))
+def _coefficients(weight, invstd, g_mean, g_xhat_mean, a_mean, a_xhat_mean, a_g_sum, b, c, m):
+    """Per-channel coefficients of the second derivative (the formulas of the module docstring):
+    ∂/∂g = c0 + x̂ c1 + a c2,  ∂/∂x = c3 + g c4 + a c5 + x̂ c6,  ∂/∂γ = c7. Arithmetic operators only, so the
+    arguments may be torch tensors (a graph is recorded) or numpy arrays."""
     k = weight * invstd
-    g_mean, g_xhat_mean = dbias / m, dweight / m
-    a_mean, a_xhat_mean, a_g_sum = a.sum(dims) / m, (a * x_hat).sum(dims) / m, (a * g).sum(dims)
     u = b - k * a_xhat_mean
     bracket = a_g_sum - m * (a_mean * g_mean + a_xhat_mean * g_xhat_mean)
-
-    grad_g = torch.addcmul(col(c - k * a_mean), x_hat, col(u)).addcmul_(a, col(k))
-    grad_weight = invstd * bracket
     G_mean = u * g_mean - k * g_xhat_mean * a_mean  # mean of G = ∂/∂x̂ = u g − k m_g a
     G_xhat_mean = (u - k * a_xhat_mean) * g_xhat_mean  # mean of G x̂
-    grad_x = torch.addcmul(col(-invstd * G_mean), g, col(invstd * u))
-    grad_x.addcmul_(a, col(-invstd * k * g_xhat_mean))
-    grad_x.addcmul_(x_hat, col(-invstd * G_xhat_mean - invstd * invstd * weight * bracket / m))
-    return grad_g, grad_x, grad_weight, None, None, None
+    return (
+        c - k * a_mean, u, k,
+        -invstd * G_mean, invstd * u, -invstd * k * g_xhat_mean,
+        -invstd * G_xhat_mean - invstd * invstd * weight * bracket / m,
+        invstd * bracket,
+    )
+
+
+def _combine(x_hat, g, a, c0, c1, c2, c3, c4, c5, c6):
+    """The passes over the data: ∂/∂g and ∂/∂x from per-channel coefficients shaped to broadcast against x."""
+    grad_g = torch.addcmul(c0, x_hat, c1).addcmul_(a, c2)
+    grad_x = torch.addcmul(c3, g, c4).addcmul_(a, c5).addcmul_(x_hat, c6)
+    return grad_g, grad_x
+
+
+def _channel_columns(values: np.ndarray, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Rows of a [K, C] numpy array as K tensors of shape [1, C, 1, ...] (views of one buffer)."""
+    return torch.from_numpy(values).view(values.shape[0], 1, -1, *([1] * (x.dim() - 2))).unbind(0)
+
+
+def _second_derivative(g, x, weight, mean, invstd, dweight, dbias, a, b, c):
+    """No graph: the per-channel arithmetic runs in numpy on 64-element arrays. That is not for speed on one
+    thread but for threads: every torch call releases and re-takes the GIL, and two task threads issuing dozens
+    of tiny calls each hand the GIL back and forth (measured: two threads then ran slower than one)."""
+    dims, m = _dims(x), x.numel() // x.shape[1]
+    weight, mean, invstd, dweight, dbias, b, c = torch.stack([weight, mean, invstd, dweight, dbias, b, c]).numpy()
+    shift, scale = _channel_columns(np.stack([-mean * invstd, invstd]), x)
+    x_hat = torch.addcmul(shift, x, scale)
+    sums = torch.stack([a.sum(dims), (a * x_hat).sum(dims), (a * g).sum(dims)]).numpy()
+    *columns, grad_weight = _coefficients(weight, invstd, dbias / m, dweight / m, sums[0] / m, sums[1] / m,
+                                          sums[2], b, c, m)
+    grad_g, grad_x = _combine(x_hat, g, a, *_channel_columns(np.stack(columns), x))
+    return grad_g, grad_x, torch.from_numpy(grad_weight), None, None, None
 
 
 def _differentiable_second_derivative(g, x, weight, eps, a, b, c):
-    """The same formulas with the batch statistics recomputed from x, so that autograd records how the result
-    depends on g, x and γ (only needed for a third derivative; slower)."""
-    dims = _dims(x)
+    """The same formulas in torch, with the batch statistics recomputed from x, so that autograd records how the
+    result depends on g, x and γ (only needed for a third derivative; slower)."""
+    dims, m = _dims(x), x.numel() // x.shape[1]
     mean, var = x.mean(dims), x.var(dims, correction=0)
     invstd = (var + eps).rsqrt()
     x_hat = (x - _per_channel(mean, x)) * _per_channel(invstd, x)
     dweight, dbias = (g * x_hat).sum(dims), g.sum(dims)
-    return _second_derivative(g, x, weight, mean, invstd, dweight, dbias, a, b, c)
+    sums = a.sum(dims), (a * x_hat).sum(dims), (a * g).sum(dims)
+    *columns, grad_weight = _coefficients(weight, invstd, dbias / m, dweight / m, sums[0] / m, sums[1] / m,
+                                          sums[2], b, c, m)
+    grad_g, grad_x = _combine(x_hat, g, a, *(_per_channel(v, x) for v in columns))
+    return grad_g, grad_x, grad_weight, None, None, None

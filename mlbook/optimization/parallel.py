@@ -18,10 +18,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import torch
 
 from mlbook.data.episodes import Episode
+from mlbook.optimization.pure import pytorch_derivatives
 from mlbook.utils import check_positive_int
 
 ChunkObjective = Callable[[Sequence[Episode]], tuple[torch.Tensor, dict[str, float]]]
@@ -69,9 +71,10 @@ def meta_gradient(
     def run(chunk: Sequence[Episode], threaded: bool = True):
         if threaded:
             torch.set_num_threads(1)  # per OS thread (OpenMP): the parallelism is across tasks
-        loss, metrics = objective(chunk)
-        weight = len(chunk) / len(episodes)
-        grads = torch.autograd.grad(loss * weight, parameters, allow_unused=True)
+        with pytorch_derivatives() if threaded else nullcontext():  # no Python autograd functions: see pure.py
+            loss, metrics = objective(chunk)
+            weight = len(chunk) / len(episodes)
+            grads = torch.autograd.grad(loss * weight, parameters, allow_unused=True)
         return loss.detach() * weight, {k: v * weight for k, v in metrics.items()}, grads
 
     if len(chunks) == 1:
