@@ -156,44 +156,50 @@ def convolution_share(meta_batch: int, steps: int, q_query: int) -> dict:
     return shares
 
 
-BATCHNORM_SHAPES = ((5, 64, 14, 14), (5, 64, 7, 7), (5, 64, 3, 3))  # Conv4 layers 2-4 on a 5-image support set
+ACTIVATIONS = ((5, 64, 14, 14), (5, 64, 7, 7), (5, 64, 3, 3))  # inputs of Conv4's layers 2-4, 5-image support set
 
 
-def batchnorm_second_derivative(repeats: int = 15, calls: int = 20) -> list[dict]:
-    """One thread, channels-last: a BatchNorm's forward, its backward with ``create_graph`` and the second
-    derivative (what second-order MAML does for every BatchNorm of an inner step), with PyTorch's BatchNorm and
-    with ours (``mlbook/optimization/batchnorm_grad.py``); interleaved in shuffled order, median microseconds."""
+def second_derivative_timings(repeats: int = 15, calls: int = 20) -> list[dict]:
+    """One thread, channels-last: an operator's forward, its backward with ``create_graph`` and the second
+    derivative (what second-order MAML does for every layer of an inner step), PyTorch's operator vs ours with
+    hand-written second derivatives (``mlbook/optimization/batchnorm_grad.py``, ``conv_grad.py``) on Conv4's
+    activations; interleaved in shuffled order, median microseconds per call."""
     from mlbook.optimization.batchnorm_grad import batch_norm_train
+    from mlbook.optimization.conv_grad import conv2d
 
-    def pytorch(x, weight, bias):
-        return F.batch_norm(x, None, None, weight, bias, True, 0.0, 1e-5)
-
-    norms = {"pytorch": pytorch, "ours": batch_norm_train}
+    operators = {
+        "BatchNorm": (lambda x, w, b: F.batch_norm(x, None, None, w, b, True, 0.0, 1e-5), batch_norm_train),
+        "conv 3x3": (lambda x, w, b: F.conv2d(x, w, b, padding=1), lambda x, w, b: conv2d(x, w, b, padding=1)),
+    }
     rng = random.Random(0)
     rows = []
-    for shape in BATCHNORM_SHAPES:
-        gen = torch.Generator().manual_seed(0)
-        x = torch.randn(*shape, generator=gen).to(memory_format=torch.channels_last).requires_grad_()
-        weight, bias = (torch.randn(shape[1], generator=gen).requires_grad_() for _ in range(2))
-        cotangent = torch.randn(shape, generator=gen).to(memory_format=torch.channels_last)
-        inputs = (x, weight, bias)
-        times = {name: [] for name in norms}
-        for norm in norms.values():
-            _second_derivative_once(norm, inputs, cotangent)
-        for _ in range(repeats):
-            for name in rng.sample(list(norms), len(norms)):
-                start = time.perf_counter()
-                for _ in range(calls):
-                    _second_derivative_once(norms[name], inputs, cotangent)
-                times[name].append((time.perf_counter() - start) / calls * 1e6)
-        pytorch_us, ours_us = statistics.median(times["pytorch"]), statistics.median(times["ours"])
-        rows.append({"shape": list(shape), "pytorch_us": pytorch_us, "ours_us": ours_us, "ratio": pytorch_us / ours_us})
+    for operator, (pytorch, ours) in operators.items():
+        for shape in ACTIVATIONS:
+            gen = torch.Generator().manual_seed(0)
+            x = torch.randn(*shape, generator=gen).to(memory_format=torch.channels_last).requires_grad_()
+            weight_shape = (shape[1],) if operator == "BatchNorm" else (shape[1], shape[1], 3, 3)
+            weight = torch.randn(*weight_shape, generator=gen).requires_grad_()
+            bias = torch.randn(shape[1], generator=gen).requires_grad_()
+            cotangent = torch.randn(shape, generator=gen).to(memory_format=torch.channels_last)
+            inputs, fns = (x, weight, bias), {"pytorch": pytorch, "ours": ours}
+            times = {name: [] for name in fns}
+            for fn in fns.values():
+                _second_derivative_once(fn, inputs, cotangent)
+            for _ in range(repeats):
+                for name in rng.sample(list(fns), len(fns)):
+                    start = time.perf_counter()
+                    for _ in range(calls):
+                        _second_derivative_once(fns[name], inputs, cotangent)
+                    times[name].append((time.perf_counter() - start) / calls * 1e6)
+            pytorch_us, ours_us = statistics.median(times["pytorch"]), statistics.median(times["ours"])
+            rows.append({"operator": operator, "shape": list(shape), "pytorch_us": pytorch_us, "ours_us": ours_us,
+                         "ratio": pytorch_us / ours_us})
     return rows
 
 
-def _second_derivative_once(norm, inputs, cotangent) -> None:
-    grads = torch.autograd.grad((norm(*inputs) * cotangent).sum(), inputs, create_graph=True)
-    torch.autograd.grad((grads[0] * cotangent).sum() + grads[1].sum(), inputs, allow_unused=True)
+def _second_derivative_once(operator, inputs, cotangent) -> None:
+    grads = torch.autograd.grad((operator(*inputs) * cotangent).sum(), inputs, create_graph=True)
+    torch.autograd.grad((grads[0] * cotangent).sum() + (grads[1] ** 2).sum(), inputs, allow_unused=True)
 
 
 def probe_memory(name: str, meta_batch: int, steps: int, q_query: int, threads: int) -> float:
@@ -301,9 +307,9 @@ def main() -> None:
     for name, share in shares.items():
         print(f"{name}: {100 * share['share']:.0f}% of its CPU time in convolution kernels "
               f"-> at most {1 / share['share']:.2f}x faster if everything else were free", flush=True)
-    batchnorm = batchnorm_second_derivative()
-    for r in batchnorm:
-        print(f"BatchNorm {tuple(r['shape'])}, forward + backward + second derivative: "
+    second_derivatives = second_derivative_timings()
+    for r in second_derivatives:
+        print(f"{r['operator']} on {tuple(r['shape'])}, forward + backward + second derivative: "
               f"PyTorch {r['pytorch_us']:.0f} us, ours {r['ours_us']:.0f} us ({r['ratio']:.2f}x)", flush=True)
     rows = []
     for meta_batch in args.meta_batch:
@@ -333,7 +339,7 @@ def main() -> None:
                           "task": f"5-way 1-shot Omniglot (minimal split 1), {args.q_query} query per class",
                           "inner_lr": INNER_LR, "second_order": True, "repeats": args.repeats,
                           "threads": args.threads, "statistic": "median seconds per meta-gradient"},
-               "convolution_share": shares, "batchnorm_second_derivative": batchnorm,
+               "convolution_share": shares, "second_derivatives": second_derivatives,
                "rows": rows, "best_of_each": summary}
     print("wrote", write_json(args.out, payload))
 

@@ -14,7 +14,10 @@ as channels, channels as images, a 14x14 "kernel" for Conv4's second layer), whi
 conv_transpose(g, b) through a slow path; here both are the weight-gradient and input-gradient kernels of the
 convolution backward (``aten.convolution_backward`` with an output mask), the ones the first backward uses.
 Values and derivatives equal PyTorch's (tested to 1e-10 in float64, third derivatives included: the formulas
-are ordinary differentiable operators, so autograd can differentiate them again when asked).
+are ordinary differentiable operators, so autograd can differentiate them again when asked). Forward + backward +
+second derivative of Conv4's second layer on a 5-image support set (64 channels, 14x14, channels-last, one
+thread): about 3.6 ms with PyTorch's convolution, 2.5 ms with this one (``benchmarks/maml_throughput.py`` prints
+the table for layers 2-4).
 """
 
 from __future__ import annotations
