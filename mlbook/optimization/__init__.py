@@ -16,7 +16,9 @@ Every method is an ``mlbook.training.EpisodicMethod`` (train with ``mlbook.train
   ``MAML(..., workers=k)``: the tasks of a meta-batch adapted in k threads (``parallel.meta_gradient``), which
   needs the thread-safe ``pure_forward`` (Conv4, MLP, Sequentials of standard layers).
 * ``pure_forward`` computes a first conv + BatchNorm block on the raw input as one folded matrix product
-  (``folded.py``: exact, and it removes the full-resolution normalisation from second-order MAML).
+  (``folded.py``: exact, and it removes the full-resolution normalisation from second-order MAML), and runs
+  convolutions and BatchNorm with hand-written second derivatives (``conv_grad.py``, ``batchnorm_grad.py``;
+  PyTorch's own operators inside task threads, ``pure.pytorch_derivatives``).
 """
 
 from mlbook.optimization.anil import ANIL
@@ -32,7 +34,7 @@ from mlbook.optimization.maml import FOMAML, INNER_LR_MODES, MAML, stack_episode
 from mlbook.optimization.metasgd import MetaSGD
 from mlbook.optimization.parallel import meta_gradient
 from mlbook.optimization.pretrained import PretrainedFineTune
-from mlbook.optimization.pure import pure_forward, supports_pure_forward
+from mlbook.optimization.pure import pure_forward, pytorch_derivatives, supports_pure_forward
 from mlbook.optimization.reptile import Reptile
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "parameters_of",
     "per_task_losses",
     "pure_forward",
+    "pytorch_derivatives",
     "ridge_predict",
     "ridge_solution",
     "stack_episodes",

@@ -3,8 +3,10 @@
 Second-order MAML differentiates every inner-loop gradient once more, so each BatchNorm layer's backward pass
 is itself differentiated. PyTorch's generic double backward of BatchNorm spends about 33 reductions and as many
 products per call on the full activation tensor. Written out for batch statistics, it needs about a dozen
-(forward + backward + second derivative of a 5x64x14x14 channels-last activation, one thread: 2.6 ms with
-PyTorch's BatchNorm, 1.0 ms with this one; Conv4's second-order MAML meta-gradient: ~15% less time).
+(forward + backward + second derivative, one thread, on Conv4's activations for a 5-image support set: about
+2.8x faster than PyTorch's BatchNorm at 64x14x14, 1.5x at 7x7, about the same at 3x3; ``benchmarks/maml_throughput.py``
+prints the table). Python autograd functions need the GIL in the backward pass, so task threads use PyTorch's
+BatchNorm instead (``pure.pytorch_derivatives``).
 
 Per channel, over the M = N·H·W values of a batch (μ, σ² the batch mean and biased variance):
 

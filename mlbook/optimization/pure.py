@@ -10,7 +10,10 @@ percent cheaper.
 
 ``pure_forward(module, params, x)`` equals ``functional_call(module, params, (x,))`` for the supported layers
 (tested), and it applies ReLU after rather than before a following max pooling (exact, and cheaper:
-see ``_relu_then_max_pool``); ``supports_pure_forward(module)`` says whether a module qualifies. BatchNorm
+see ``_relu_then_max_pool``), folds a first conv + BatchNorm block on the raw input into one matrix product
+(``folded.py``), and uses convolution and BatchNorm with hand-written second derivatives (``conv_grad.py``,
+``batchnorm_grad.py``) except inside ``pytorch_derivatives()``; ``supports_pure_forward(module)`` says whether a
+module qualifies. BatchNorm
 qualifies only without running statistics (the book's transductive policy, ``batchnorm.py``): with running
 statistics a forward pass would update buffers, i.e. mutate state.
 """
