@@ -33,7 +33,6 @@ treats the saved batch statistics as constants); this one matches finite differe
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 
@@ -97,8 +96,7 @@ class _BatchNormBackward(torch.autograd.Function):
 
 def _coefficients(weight, invstd, g_mean, g_xhat_mean, a_mean, a_xhat_mean, a_g_sum, b, c, m):
     """Per-channel coefficients of the second derivative (the formulas of the module docstring):
-    ∂/∂g = c0 + x̂ c1 + a c2,  ∂/∂x = c3 + g c4 + a c5 + x̂ c6,  ∂/∂γ = c7. Arithmetic operators only, so the
-    arguments may be torch tensors (a graph is recorded) or numpy arrays."""
+    ∂/∂g = c0 + x̂ c1 + a c2,  ∂/∂x = c3 + g c4 + a c5 + x̂ c6,  ∂/∂γ = c7."""
     k = weight * invstd
     u = b - k * a_xhat_mean
     bracket = a_g_sum - m * (a_mean * g_mean + a_xhat_mean * g_xhat_mean)
@@ -112,43 +110,26 @@ def _coefficients(weight, invstd, g_mean, g_xhat_mean, a_mean, a_xhat_mean, a_g_
     )
 
 
-def _combine(x_hat, g, a, c0, c1, c2, c3, c4, c5, c6):
-    """The passes over the data: ∂/∂g and ∂/∂x from per-channel coefficients shaped to broadcast against x."""
-    grad_g = torch.addcmul(c0, x_hat, c1).addcmul_(a, c2)
-    grad_x = torch.addcmul(c3, g, c4).addcmul_(a, c5).addcmul_(x_hat, c6)
-    return grad_g, grad_x
-
-
-def _channel_columns(values: np.ndarray, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    """Rows of a [K, C] numpy array as K tensors of shape [1, C, 1, ...] (views of one buffer)."""
-    return torch.from_numpy(values).view(values.shape[0], 1, -1, *([1] * (x.dim() - 2))).unbind(0)
-
-
 def _second_derivative(g, x, weight, mean, invstd, dweight, dbias, a, b, c):
-    """No graph: the per-channel arithmetic runs in numpy on 64-element arrays. That is not for speed on one
-    thread but for threads: every torch call releases and re-takes the GIL, and two task threads issuing dozens
-    of tiny calls each hand the GIL back and forth (measured: two threads then ran slower than one)."""
+    """Gradients for (g, x, γ, μ, 1/σ, ε): three per-channel sums and five fused passes over the data. Plain
+    torch operators, so autograd records them when a graph is being built."""
     dims, m = _dims(x), x.numel() // x.shape[1]
-    weight, mean, invstd, dweight, dbias, b, c = torch.stack([weight, mean, invstd, dweight, dbias, b, c]).numpy()
-    shift, scale = _channel_columns(np.stack([-mean * invstd, invstd]), x)
-    x_hat = torch.addcmul(shift, x, scale)
-    sums = torch.stack([a.sum(dims), (a * x_hat).sum(dims), (a * g).sum(dims)]).numpy()
+    x_hat = torch.addcmul(_per_channel(-mean * invstd, x), x, _per_channel(invstd, x))
+    sums = a.sum(dims), (a * x_hat).sum(dims), (a * g).sum(dims)
     *columns, grad_weight = _coefficients(weight, invstd, dbias / m, dweight / m, sums[0] / m, sums[1] / m,
                                           sums[2], b, c, m)
-    grad_g, grad_x = _combine(x_hat, g, a, *_channel_columns(np.stack(columns), x))
-    return grad_g, grad_x, torch.from_numpy(grad_weight), None, None, None
+    c0, c1, c2, c3, c4, c5, c6 = (_per_channel(v, x) for v in columns)
+    grad_g = torch.addcmul(c0, x_hat, c1).addcmul_(a, c2)
+    grad_x = torch.addcmul(c3, g, c4).addcmul_(a, c5).addcmul_(x_hat, c6)
+    return grad_g, grad_x, grad_weight, None, None, None
 
 
 def _differentiable_second_derivative(g, x, weight, eps, a, b, c):
-    """The same formulas in torch, with the batch statistics recomputed from x, so that autograd records how the
-    result depends on g, x and γ (only needed for a third derivative; slower)."""
-    dims, m = _dims(x), x.numel() // x.shape[1]
+    """The same, with the batch statistics recomputed from x, so that autograd records how the result depends
+    on g, x and γ through them too (only needed for a third derivative; slower)."""
+    dims = _dims(x)
     mean, var = x.mean(dims), x.var(dims, correction=0)
     invstd = (var + eps).rsqrt()
     x_hat = (x - _per_channel(mean, x)) * _per_channel(invstd, x)
     dweight, dbias = (g * x_hat).sum(dims), g.sum(dims)
-    sums = a.sum(dims), (a * x_hat).sum(dims), (a * g).sum(dims)
-    *columns, grad_weight = _coefficients(weight, invstd, dbias / m, dweight / m, sums[0] / m, sums[1] / m,
-                                          sums[2], b, c, m)
-    grad_g, grad_x = _combine(x_hat, g, a, *(_per_channel(v, x) for v in columns))
-    return grad_g, grad_x, grad_weight, None, None, None
+    return _second_derivative(g, x, weight, mean, invstd, dweight, dbias, a, b, c)
