@@ -3,11 +3,12 @@
 Same Conv4 (64 channels, BatchNorm with per-task batch statistics), same 5-way 1-shot Omniglot tasks (one
 query image per class, as in the MAML paper's Omniglot setting), same initial weights, inner SGD step 0.4,
 second order, meta-batch 16 and 32, 1 and 5 inner steps. Each measurement is one meta-gradient (inner
-loops + outer backward) of a whole meta-batch; implementations are interleaved within every repeat so that
-load from other processes hits all of them alike. Before timing, every implementation's meta-gradient is
-compared in float64 with our per-task loop (must agree to 1e-5; the script fails otherwise) and the float32
-differences are recorded. Peak memory is measured in a fresh subprocess per implementation and setting:
-the growth of the resident set (VmHWM after resetting it) during one meta-gradient.
+loops + outer backward) of a whole meta-batch; every repeat measures every setting and implementation once, in
+shuffled order, so that load from other processes and slow drifts of the machine's speed hit all of them
+alike. Before timing, every implementation's meta-gradient is compared in float64 with our per-task loop (must
+agree to 1e-5; the script fails otherwise) and the float32 differences are recorded. Peak memory is measured
+in a fresh subprocess per implementation and setting: the growth of the resident set (VmHWM after resetting
+it) during one meta-gradient.
 
 Threads: every implementation is timed with 1 and 2 intra-op threads (``--threads``), and ours also as
 "task threads": the meta-batch split over that many worker threads with one intra-op thread each
@@ -228,22 +229,45 @@ def run_probe(name: str, meta_batch: int, steps: int, q_query: int, threads: int
     print(json.dumps({"peak_mib": (_status_kib("VmHWM") - base) / 1024}))
 
 
-def time_setting(threads: int, meta_batch: int, steps: int, args, agreement: dict) -> list[dict]:
-    """Interleaved timing of every implementation at ``threads`` intra-op threads (the task-threads variant:
-    ``threads`` workers with one intra-op thread each)."""
-    torch.set_num_threads(threads)
-    names = IMPLEMENTATIONS + ((TASK_THREADS,) if threads > 1 else ())
-    episodes = make_tasks(meta_batch, args.q_query, torch.float32)
-    fns = {name: meta_gradient_fn(name, make_model(torch.float32), steps, workers=threads) for name in names}
-    for fn in fns.values():
-        fn(episodes)  # warm-up
-    times = {name: [] for name in names}
-    for _ in range(args.repeats):
-        for name, fn in fns.items():
-            torch.set_num_threads(threads)
-            start = time.perf_counter()
-            fn(episodes)
-            times[name].append(time.perf_counter() - start)
+Setting = tuple[int, int, int]  # (threads, meta-batch, inner steps)
+
+
+def time_all_settings(args, agreements: dict[tuple[int, int], dict]) -> list[dict]:
+    """Every repeat times every (setting, implementation) once, settings and implementations in shuffled order.
+    A shared machine's speed drifts over minutes; interleaving whole settings (not only the implementations
+    within one) spreads each setting's measurements over the whole run, so a slow phase hits all alike."""
+    settings: list[Setting] = [(t, m, s) for m in args.meta_batch for s in args.steps for t in args.threads]
+    prepared = {}
+    for threads, meta_batch, steps in settings:
+        torch.set_num_threads(threads)
+        names = IMPLEMENTATIONS + ((TASK_THREADS,) if threads > 1 else ())
+        episodes = make_tasks(meta_batch, args.q_query, torch.float32)
+        fns = {name: meta_gradient_fn(name, make_model(torch.float32), steps, workers=threads) for name in names}
+        for fn in fns.values():
+            fn(episodes)  # warm-up
+        prepared[(threads, meta_batch, steps)] = (episodes, fns)
+    times = {(setting, name): [] for setting, (_, fns) in prepared.items() for name in fns}
+    rng = random.Random(0)
+    for repeat in range(args.repeats):
+        for setting in rng.sample(settings, len(settings)):
+            episodes, fns = prepared[setting]
+            for name in rng.sample(list(fns), len(fns)):
+                torch.set_num_threads(setting[0])
+                start = time.perf_counter()
+                fns[name](episodes)
+                times[(setting, name)].append(time.perf_counter() - start)
+        print(f"round {repeat + 1} of {args.repeats} done", flush=True)
+    rows = []
+    for setting in settings:
+        names = list(prepared[setting][1])
+        rows += setting_rows(setting, names, {n: times[(setting, n)] for n in names}, args,
+                             agreements[setting[1:]])
+    return rows
+
+
+def setting_rows(setting: Setting, names: list[str], times: dict[str, list[float]], args, agreement: dict):
+    """Median tasks/s of each implementation in one setting, its peak memory and its agreement with ours."""
+    threads, meta_batch, steps = setting
     rows = []
     for name in names:
         seconds = statistics.median(times[name])
@@ -311,13 +335,13 @@ def main() -> None:
     for r in second_derivatives:
         print(f"{r['operator']} on {tuple(r['shape'])}, forward + backward + second derivative: "
               f"PyTorch {r['pytorch_us']:.0f} us, ours {r['ours_us']:.0f} us ({r['ratio']:.2f}x)", flush=True)
-    rows = []
+    agreements = {}
     for meta_batch in args.meta_batch:
         for steps in args.steps:
             torch.set_num_threads(1)
-            agreement = check_agreement(min(meta_batch, 4), steps, args.q_query, workers=max(args.threads))
-            for threads in args.threads:
-                rows += time_setting(threads, meta_batch, steps, args, agreement)
+            agreements[(meta_batch, steps)] = check_agreement(min(meta_batch, 4), steps, args.q_query,
+                                                              workers=max(args.threads))
+    rows = time_all_settings(args, agreements)
     summary = best_of_each(rows)
     header = f"{'implementation':24s} {'thr':>3s} {'T':>3s} {'steps':>5s} {'tasks/s':>8s} {'x higher':>8s} " \
              f"{'x torchopt':>10s} {'peak MiB':>8s} {'|Δ| f64':>8s} {'|Δ| f32':>8s}"
@@ -338,7 +362,9 @@ def main() -> None:
                "config": {"model": "Conv4(hidden=64, norm='batch', per-task batch statistics)",
                           "task": f"5-way 1-shot Omniglot (minimal split 1), {args.q_query} query per class",
                           "inner_lr": INNER_LR, "second_order": True, "repeats": args.repeats,
-                          "threads": args.threads, "statistic": "median seconds per meta-gradient"},
+                          "threads": args.threads,
+                          "statistic": "median seconds per meta-gradient; every repeat times every setting and "
+                                       "implementation once, in shuffled order"},
                "convolution_share": shares, "second_derivatives": second_derivatives,
                "rows": rows, "best_of_each": summary}
     print("wrote", write_json(args.out, payload))
