@@ -47,9 +47,9 @@ def pytorch_derivatives() -> Iterator[None]:
     own operators instead of those with hand-written second derivatives (``conv_grad.py``, ``batchnorm_grad.py``).
 
     Task threads (``parallel.py``) use it. The hand-written derivatives are Python autograd functions, so the
-    backward pass must take the GIL for each of them, and threads then wait for each other: in a micro-benchmark
+    backward pass must take the GIL for each of them, and threads contend for it: in a micro-benchmark
     two threads running a trivial Python autograd function got 1.1x one thread's throughput (1.5x without it),
-    and in whole meta-gradients with two task threads they saved nothing measurable (between 6% slower and 3%
+    and in whole meta-gradients with two task threads they saved nothing measurable (between 6% slower and 0.3%
     faster over repeated runs on 2 cores, T=16, 5 steps; on one thread they save 7-9%). PyTorch's own double
     backward runs in C++ without the GIL. Values and derivatives are the same either way (tested)."""
     previous = getattr(_thread_state, "pytorch", False)
