@@ -48,6 +48,8 @@ def batch_norm_train(
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)}")
     if weight is None:
         weight = x.new_ones(x.shape[1])
+    if not torch.is_grad_enabled():  # nothing to differentiate: no Python autograd function needed
+        return torch.nn.functional.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
     if bias is None:
         bias = x.new_zeros(x.shape[1])
     return _BatchNorm.apply(x, weight, bias, eps)
@@ -61,6 +63,10 @@ def _dims(x: torch.Tensor) -> list[int]:
     return [0, *range(2, x.dim())]
 
 
+def _first_derivative(g, x, weight, mean, invstd, eps):
+    return torch.ops.aten.native_batch_norm_backward(g, x, weight, None, None, mean, invstd, True, eps, [True] * 3)
+
+
 class _BatchNorm(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
@@ -72,16 +78,17 @@ class _BatchNorm(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         x, weight, mean, invstd = ctx.saved_tensors
-        dx, dweight, dbias = _BatchNormBackward.apply(g, x, weight, mean, invstd, ctx.eps)
+        if torch.is_grad_enabled():  # create_graph: this backward will be differentiated
+            dx, dweight, dbias = _BatchNormBackward.apply(g, x, weight, mean, invstd, ctx.eps)
+        else:  # a plain first derivative (first-order methods, the outer backward): the kernel directly
+            dx, dweight, dbias = _first_derivative(g, x, weight, mean, invstd, ctx.eps)
         return dx, dweight, dbias, None
 
 
 class _BatchNormBackward(torch.autograd.Function):
     @staticmethod
     def forward(ctx, g, x, weight, mean, invstd, eps):
-        dx, dweight, dbias = torch.ops.aten.native_batch_norm_backward(
-            g, x, weight, None, None, mean, invstd, True, eps, [True, True, True]
-        )
+        dx, dweight, dbias = _first_derivative(g, x, weight, mean, invstd, eps)
         ctx.save_for_backward(g, x, weight, mean, invstd, dweight, dbias)
         ctx.eps = eps
         return dx, dweight, dbias

@@ -40,6 +40,8 @@ def conv2d(
     if isinstance(padding, str):
         raise ValueError(f"padding must be an int or a pair of ints here, got {padding!r}")
     stride, padding, dilation = (_pair(v) for v in (stride, padding, dilation))
+    if not torch.is_grad_enabled():  # nothing to differentiate: no Python autograd function needed
+        return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
     return _Conv.apply(x, weight, bias, stride, padding, dilation, groups)
 
 
@@ -58,7 +60,10 @@ class _Conv(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        dx, dweight, dbias = _ConvBackward.apply(g, x, weight, ctx.geometry, ctx.has_bias)
+        if torch.is_grad_enabled():  # create_graph: this backward will be differentiated
+            dx, dweight, dbias = _ConvBackward.apply(g, x, weight, ctx.geometry, ctx.has_bias)
+        else:  # a plain first derivative (first-order methods, the outer backward): the kernels directly
+            dx, dweight, dbias = _backward_kernels(g, x, weight, ctx.geometry, [True, True, ctx.has_bias])
         return dx, dweight, dbias, None, None, None, None
 
 

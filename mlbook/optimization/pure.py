@@ -13,9 +13,8 @@ percent cheaper.
 see ``_relu_then_max_pool``), folds a first conv + BatchNorm block on the raw input into one matrix product
 (``folded.py``), and uses convolution and BatchNorm with hand-written second derivatives (``conv_grad.py``,
 ``batchnorm_grad.py``) except inside ``pytorch_derivatives()``; ``supports_pure_forward(module)`` says whether a
-module qualifies. BatchNorm
-qualifies only without running statistics (the book's transductive policy, ``batchnorm.py``): with running
-statistics a forward pass would update buffers, i.e. mutate state.
+module qualifies. BatchNorm qualifies only without running statistics (the book's transductive policy,
+``batchnorm.py``): with running statistics a forward pass would update buffers, i.e. mutate state.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ def pytorch_derivatives() -> Iterator[None]:
     and in whole meta-gradients with two task threads they saved nothing measurable (between 6% slower and 0.3%
     faster over repeated runs on 2 cores, T=16, 5 steps; on one thread they save 7-9%). PyTorch's own double
     backward runs in C++ without the GIL. Values and derivatives are the same either way (tested)."""
-    previous = getattr(_thread_state, "pytorch", False)
+    previous = _pytorch_only()
     _thread_state.pytorch = True
     try:
         yield
