@@ -1,4 +1,4 @@
-"""Shared by the chapter 5 benchmark scripts: the hardware record and JSON writing."""
+"""Shared by the chapter 5 benchmark scripts: the hardware record, provenance and JSON writing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from mlbook.results import finish_provenance, make_provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -42,7 +44,13 @@ def other_cores_busy(seconds: float = 2.0) -> float | None:
     return (busy1 - busy0) / max(total1 - total0, 1) * (os.cpu_count() or 1)
 
 
+_PROVENANCE: dict = {}
+
+
 def environment(threads: int) -> dict:
+    """The run's record: provenance (command, date, commit, source fingerprints; see ``mlbook.results``),
+    hardware, and how busy the machine was. Call it after the script's imports, before any work."""
+    _PROVENANCE.update(make_provenance(sys.argv[0]))
     busy = other_cores_busy()
     if busy is None:
         note = "whether other jobs shared the CPU is unknown: ratios measured within one run are the meaningful numbers"
@@ -53,7 +61,7 @@ def environment(threads: int) -> dict:
         note = (f"the machine was quiet just before this ran ({busy:.2f} cores busy); ratios measured within one run "
                 "are still the meaningful numbers (other tenants of a virtual machine are invisible here)")
     return {
-        "command": "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
+        "command": _PROVENANCE["command"],
         "platform": platform.platform(),
         "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
@@ -68,7 +76,10 @@ def environment(threads: int) -> dict:
 
 
 def write_json(name: str, payload: dict) -> Path:
+    """Write ``payload`` with its finished provenance to ``benchmarks/results/name``."""
+    if not _PROVENANCE:
+        raise RuntimeError("call environment() at the start of the run: a result needs its provenance")
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / name
-    path.write_text(json.dumps(payload, indent=1) + "\n")
+    path.write_text(json.dumps({"provenance": finish_provenance(_PROVENANCE), **payload}, indent=1) + "\n")
     return path

@@ -1,18 +1,18 @@
-"""Chapter 6 benchmark: the four metric methods trained on the minimal Omniglot splits under a CPU budget.
+"""Chapter 6 benchmark: the four metric methods trained on the minimal Omniglot splits for a fixed number of steps.
 
 For each minimal split (train=1, train=2) and each method it
-  1. meta-trains from scratch with the chapter's recipe (``mlbook.metric.recipe_for``) for a budget of CPU
-     time (``--minutes``, measured with ``time.process_time`` so other jobs on a shared machine hardly change
-     it; the number of steps is calibrated on a throw-away copy first, then training is an ordinary, seeded
-     ``mlbook.training.train`` run, so ``--steps`` with the recorded count reproduces it),
+  1. meta-trains from scratch with the chapter's recipe (``mlbook.metric.recipe_for``) for the method's budget
+     in optimiser steps (``STEPS``; ``--steps`` sets one count for all), an ordinary seeded
+     ``mlbook.training.train`` run, so the same command gives the same numbers on any CPU (up to floating-point
+     differences between kernels); the CPU and the time it took are recorded as information,
   2. evaluates N-way K-shot accuracy (5/20-way, 1/5-shot) on the split's held-out alphabets (mean and
      95% CI over seeded test episodes, the same episodes for every method),
   3. scores the original 20-way within-alphabet one-shot benchmark (all_runs, 400 trials).
-It prints a table and writes JSON (command, hardware, torch version, seed, times, every number).
+It prints a table and writes JSON (provenance, hardware, torch version, seed, times, every number).
 Use one thread (the default) on a shared machine: two OpenMP threads on a busy 2-core CPU run ~10x slower.
 
-    python benchmarks/metric_benchmark.py --minutes 2                      # the chapter's numbers
-    python benchmarks/metric_benchmark.py --methods protonet --splits 1 --minutes 0.5   # a quick look
+    python benchmarks/metric_benchmark.py                                  # the chapter's numbers (~30 min)
+    python benchmarks/metric_benchmark.py --methods protonet --splits 1 --steps 500   # a quick look
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -31,11 +30,10 @@ from mlbook.data import PUBLISHED_ERRORS, EpisodeSampler, load_oneshot_runs, min
 from mlbook.metric import (
     DISPLAY_NAMES,
     METHOD_RECIPES,
-    method_from_recipe,
     recipe_for,
-    sampler_from_recipe,
     train_from_recipe,
 )
+from mlbook.results import finish_provenance, make_provenance
 from mlbook.training import evaluate, evaluate_oneshot
 from mlbook.utils import mean_confidence_interval
 
@@ -43,6 +41,10 @@ from mlbook.utils import mean_confidence_interval
 SETTINGS = [(5, 1, 15), (5, 5, 15), (20, 1, 5), (20, 5, 5)]
 #: ... and the extra points of its accuracy-vs-shots plot (evaluated on fewer episodes, see --sweep-episodes)
 SHOT_SWEEP = [(5, 2, 5), (5, 3, 5), (5, 10, 5), (20, 2, 5), (20, 10, 5)]
+#: Each method's training budget in optimiser steps (one episode each). They replace a budget of two minutes of
+#: CPU time per method: these are about the steps that fitted in two minutes of one AMD EPYC core (a Relation
+#: Network step, with its relation module on 60 x 60 pairs, costs about three ProtoNet steps).
+STEPS = {"protonet": 2000, "matching": 2000, "relation": 700, "siamese": 2000}
 
 
 def hardware(threads: int) -> dict:
@@ -65,31 +67,6 @@ def hardware(threads: int) -> dict:
     }
 
 
-def calibrate_steps(
-    name: str, recipe: dict, meta_train, seconds: float, warmup: int = 8, windows: int = 7, margin: float = 0.85
-) -> int:
-    """How many training steps fit in ``seconds`` of CPU time (``time.process_time``): after ``warmup`` steps
-    (the first steps of a new shape are slower while kernels get selected), a throw-away copy trains for
-    ``windows`` windows of about 1.5 CPU seconds; the median window sets the pace (robust to a burst of other
-    jobs on a shared machine), times a safety ``margin`` (a long run is a little slower per step than a short
-    probe). Training then runs that fixed number of steps, so the result is reproducible with ``--steps``; its
-    CPU time is recorded."""
-    method = method_from_recipe(name, recipe)
-    sampler = sampler_from_recipe(meta_train, recipe, seed=12345)
-    optimizer = torch.optim.Adam(method.parameters(), lr=recipe["lr"])
-    method.train()
-    for _ in range(warmup):
-        method.training_step(sampler.sample_batch(1), optimizer)
-    paces = []
-    for _ in range(windows):
-        began, count = time.process_time(), 0
-        while count < 3 or time.process_time() - began < 1.5:
-            method.training_step(sampler.sample_batch(1), optimizer)
-            count += 1
-        paces.append((time.process_time() - began) / count)
-    return max(10, int(margin * seconds / sorted(paces)[len(paces) // 2]))
-
-
 def evaluate_method(method, meta_test, runs, episodes: int, sweep_episodes: int, seed: int) -> dict:
     out = {"accuracy": {}}
     plan = [(s, episodes) for s in SETTINGS] + [(s, sweep_episodes) for s in SHOT_SWEEP if sweep_episodes]
@@ -107,7 +84,7 @@ def evaluate_method(method, meta_test, runs, episodes: int, sweep_episodes: int,
 def run_one(name: str, changes: dict, split: int, data, runs, args) -> dict:
     meta_train, meta_test = data
     recipe = recipe_for(name, **changes)
-    steps = args.steps or calibrate_steps(name, recipe, meta_train, 60 * args.minutes)
+    steps = args.steps or STEPS[name]
     began, began_cpu = time.perf_counter(), time.process_time()
     method, history = train_from_recipe(name, meta_train, steps, recipe, seed=args.seed)
     train_seconds, train_cpu_seconds = time.perf_counter() - began, time.process_time() - began_cpu
@@ -174,8 +151,8 @@ def print_table(results: dict, summary: dict, methods: list[str], splits: list[i
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--minutes", type=float, default=2.0, help="CPU-time training budget per method and split")
-    parser.add_argument("--steps", type=int, default=0, help="fixed number of steps instead of a time budget")
+    parser.add_argument("--steps", type=int, default=0, help="one number of training steps for every method "
+                        "(default: each method's budget in STEPS)")
     parser.add_argument("--methods", nargs="+", default=["protonet", "matching", "relation", "siamese"])
     parser.add_argument("--splits", nargs="+", type=int, default=[1, 2], choices=[1, 2])
     parser.add_argument("--episodes", type=int, default=400, help="test episodes per N-way K-shot setting")
@@ -189,6 +166,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    provenance = make_provenance(__file__, argv)
     torch.set_num_threads(args.threads)
     runs = load_oneshot_runs()
     started = time.perf_counter()
@@ -203,10 +181,11 @@ def main(argv=None) -> dict:
     summary = summarise(results, args.methods, args.splits)
     print_table(results, summary, args.methods, args.splits)
     report = {
-        "command": "python " + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])]),
+        "provenance": finish_provenance(provenance),
+        "command": provenance["command"],
         "hardware": hardware(args.threads),
         "seed": args.seed,
-        "minutes_per_run": None if args.steps else args.minutes,
+        "steps": {name: args.steps or STEPS[name] for name in args.methods},
         "recipe": recipe_for("protonet", **changes),
         "recipe_changes": changes,
         "method_recipes": METHOD_RECIPES,
@@ -219,8 +198,8 @@ def main(argv=None) -> dict:
         "summary": summary,
         "published": PUBLISHED_ERRORS,
         "wall_seconds": time.perf_counter() - started,
-        "note": "budgets and train_cpu_seconds are CPU time of the process (time.process_time); train_seconds and "
-        "wall_seconds are wall time on a machine shared with other jobs",
+        "note": "budgets are optimiser steps; train_seconds, train_cpu_seconds and wall_seconds are information "
+        "only (wall and process CPU time on the recorded CPU, which may have been shared with other jobs)",
     }
     return write_report(args.out, report)
 

@@ -24,8 +24,9 @@ from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import OneShotResult, OneShotRun
 from mlbook.utils import check_choice, check_positive_int
 
-#: Colours of the three training regimes of the one-shot benchmark (``PUBLISHED_ERRORS["training"]``).
-TRAINING_COLOURS = {"none": "#9e9e9e", "minimal": "#1f77b4", "full": "#ff7f0e"}
+#: Colours of the training regimes of the one-shot benchmark (``PUBLISHED_ERRORS["training"]``); "human" is
+#: people, who were not trained on a split at all.
+TRAINING_COLOURS = {"none": "#9e9e9e", "minimal": "#1f77b4", "full": "#ff7f0e", "human": "#9467bd"}
 CORRECT_COLOUR = "#2ca02c"
 WRONG_COLOUR = "#d62728"
 #: Grey of the frame between the tiles of a mosaic (ink = 1 is black, background = 0 is white).
@@ -437,7 +438,7 @@ def plot_error_comparison(
 ) -> Axes:
     """Horizontal bars of error rates (percent), coloured by training regime.
 
-    Each row is a dict with ``method``, ``training`` (``"none"``, ``"minimal"`` or ``"full"``) and
+    Each row is a dict with ``method``, ``training`` (``"none"``, ``"minimal"``, ``"full"`` or ``"human"``) and
     ``error_percent``; optional ``ours=True`` marks numbers measured in this book (hatched, with ``ci95``
     error bars when given) as opposed to published ones (``mlbook.data.PUBLISHED_ERRORS``).
     """
@@ -474,7 +475,12 @@ def plot_error_comparison(
     ax.set_yticklabels(labels, fontsize=9)
     ax.set_xlabel("error rate (%)")
     ax.set_xlim(0, max(float(r["error_percent"]) + float(r.get("ci95") or 0.0) for r in ordered) * 1.15 + 2)
-    handles = [Patch(color=colour, label=f"trained: {name}") for name, colour in TRAINING_COLOURS.items()]
+    used = {row["training"] for row in ordered}
+    handles = [
+        Patch(color=colour, label="people" if name == "human" else f"trained: {name}")
+        for name, colour in TRAINING_COLOURS.items()
+        if name in used
+    ]
     handles.append(Patch(facecolor="white", edgecolor="black", hatch="//", label="measured in this book"))
     ax.legend(handles=handles, fontsize=8, loc="upper right" if sort else "best")
     ax.grid(axis="x", alpha=0.3)

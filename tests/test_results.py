@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +42,170 @@ def test_chapter_five_reexport_is_the_same_function():
     from mlbook.optimization import load_benchmark_result as reexported
 
     assert reexported is load_benchmark_result
+
+
+# ------------------------------------------------------------------------------------ provenance and freshness
+
+from mlbook.results import (  # noqa: E402
+    RESULTS_DIR,
+    make_provenance,
+    normalised_source,
+    provenance_note,
+    source_fingerprint,
+    stale_sources,
+)
+
+COMMITTED = sorted(path.name for path in RESULTS_DIR.glob("*.json"))
+
+
+def test_there_are_committed_results_to_check():
+    assert len(COMMITTED) >= 5
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_every_committed_result_records_its_provenance(name):
+    provenance = load_benchmark_result(name)["provenance"]
+    assert provenance["command"].startswith("python benchmarks/") and provenance["date"][:2] == "20"
+    assert len(provenance["commit"]) == 40 and provenance["cpu"]
+    script = provenance["command"].split()[1]
+    assert script in provenance["sources"], "the benchmark script itself is a source"
+    assert any(path.startswith("mlbook/") for path in provenance["sources"])
+    assert "--minutes" not in provenance["command"], "budgets are steps, not CPU time"
+
+
+@pytest.mark.parametrize("name", COMMITTED)
+def test_every_committed_result_describes_todays_code(name):
+    result = load_benchmark_result(name)
+    stale = stale_sources(result)
+    assert not stale, (
+        f"benchmarks/results/{name} was made before these sources changed: {stale}. Regenerate it with\n"
+        f"    {result['provenance']['command']}\n"
+        "or, for a change that cannot change any number, declare it in benchmarks/declared_refactors.json"
+    )
+
+
+def _project(tmp_path, code: str) -> Path:
+    (tmp_path / "mlbook").mkdir()
+    (tmp_path / "mlbook" / "model.py").write_text(code)
+    return tmp_path
+
+
+MODEL = '''"""A module docstring."""
+
+import math  # a comment
+
+
+class Model:
+    """A class docstring
+    over two lines."""
+
+    def scale(self, x):
+        """A method docstring."""
+        return x * 2.0 + math.pi  # why two
+
+
+def hash_in_string():
+    return "# not a comment", """not a docstring"""
+'''
+
+
+def _result_for(root: Path) -> dict:
+    return {"provenance": {"sources": {"mlbook/model.py": source_fingerprint(root / "mlbook" / "model.py")}}}
+
+
+def test_an_edit_of_the_code_makes_a_result_stale(tmp_path):
+    root = _project(tmp_path, MODEL)
+    result = _result_for(root)
+    assert stale_sources(result, root, declared=tmp_path / "none.json") == []
+    (root / "mlbook" / "model.py").write_text(MODEL.replace("x * 2.0", "x * 3.0"))
+    assert stale_sources(result, root, declared=tmp_path / "none.json") == ["mlbook/model.py"]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: s.replace("# a comment", "# another comment"),
+        lambda s: s.replace("A method docstring.", "Reworded, at length.\n\n        Two paragraphs now."),
+        lambda s: s.replace('"""A module docstring."""', '"""Another module docstring."""'),
+        lambda s: s.replace("import math  # a comment\n", "import math\n\n\n"),
+        lambda s: s.replace("over two lines.", "over\n    three lines."),
+    ],
+)
+def test_comments_docstrings_and_blank_lines_do_not_make_a_result_stale(tmp_path, edit):
+    root = _project(tmp_path, MODEL)
+    result = _result_for(root)
+    (root / "mlbook" / "model.py").write_text(edit(MODEL))
+    assert stale_sources(result, root, declared=tmp_path / "none.json") == []
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda s: s.replace('"# not a comment"', '"# changed"'),
+        lambda s: s.replace('"""not a docstring"""', '"""changed"""'),
+        lambda s: s.replace("        return x * 2.0", "    return x * 2.0"),  # indentation is code
+    ],
+)
+def test_strings_that_are_not_docstrings_and_indentation_are_code(tmp_path, edit):
+    root = _project(tmp_path, MODEL)
+    assert source_fingerprint(root / "mlbook" / "model.py") != hashlib.sha256(
+        normalised_source(edit(MODEL)).encode()
+    ).hexdigest()
+
+
+def test_normalised_source_keeps_the_code_and_only_the_code():
+    text = normalised_source(MODEL)
+    assert "docstring" not in text.replace("not a docstring", "") and "comment" not in text.replace("not a comment", "")
+    assert "return x * 2.0 + math.pi\n" in text and '"# not a comment"' in text
+    compile(text, "normalised", "exec")  # still Python: nothing but docstrings and comments went
+
+
+def test_a_deleted_source_makes_a_result_stale(tmp_path):
+    root = _project(tmp_path, MODEL)
+    result = _result_for(root)
+    (root / "mlbook" / "model.py").unlink()
+    assert stale_sources(result, root, declared=tmp_path / "none.json") == ["mlbook/model.py"]
+
+
+def test_a_declared_pure_refactor_keeps_a_result_fresh(tmp_path):
+    root = _project(tmp_path, MODEL)
+    result = _result_for(root)
+    before = source_fingerprint(root / "mlbook" / "model.py")
+    (root / "mlbook" / "model.py").write_text(MODEL.replace("def scale(self, x)", "def scale(self, x, /)"))
+    after = source_fingerprint(root / "mlbook" / "model.py")
+    declared = tmp_path / "declared.json"
+    declared.write_text(json.dumps({"refactors": [{"file": "mlbook/model.py", "from": before, "to": after,
+                                                   "why": "positional-only marker"}]}))
+    assert stale_sources(result, root, declared=declared) == []
+    (root / "mlbook" / "model.py").write_text(MODEL.replace("x * 2.0", "x * 3.0"))
+    assert stale_sources(result, root, declared=declared) == ["mlbook/model.py"]
+
+
+def test_the_committed_list_of_declared_refactors_is_well_formed():
+    from mlbook.results import DECLARED_REFACTORS
+
+    entries = json.loads(DECLARED_REFACTORS.read_text())["refactors"]
+    for entry in entries:
+        assert set(entry) == {"file", "from", "to", "why"} and entry["why"].strip()
+        assert (results.REPO_ROOT / entry["file"]).exists()
+
+
+def test_a_result_without_provenance_is_refused():
+    with pytest.raises(ValueError, match="no provenance"):
+        stale_sources({"rows": []})
+
+
+def test_provenance_records_command_commit_and_the_imported_sources():
+    provenance = make_provenance(results.REPO_ROOT / "benchmarks" / "maml_common.py", ["--steps", "3"])
+    assert provenance["command"] == "python benchmarks/maml_common.py --steps 3"
+    assert "benchmarks/maml_common.py" in provenance["sources"]
+    assert "mlbook/utils.py" in provenance["sources"]  # imported by this test run
+    assert "mlbook/results.py" not in provenance["sources"]  # the recorder computes nothing
+
+
+def test_provenance_note_names_the_file_command_date_and_commit():
+    result = {"provenance": {"command": "python benchmarks/x.py --steps 5", "date": "2026-12-01 06:00 UTC",
+                             "commit": "0123456789abcdef" * 2 + "01234567", "cpu": "Some CPU", "wall_minutes": 3.5}}
+    note = provenance_note(result, "x.json")
+    assert note == ("Source: `benchmarks/results/x.json`, made by `python benchmarks/x.py --steps 5` on "
+                    "2026-12-01 06:00 UTC (commit 0123456; Some CPU, 3.5 min).")

@@ -103,9 +103,9 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int = 
 #: The chapter's meta-training recipe (the notebook and ``benchmarks/metric_*.py`` use it): 60-way 1-shot
 #: episodes with one query per class, rotations as new classes, no affine distortions, Adam with a cosine
 #: decay from 3e-3, a 64-channel Conv4. ``mixed_precision=None`` means "where bfloat16 is fast" (``fast_bfloat16``).
-#: Chosen with a few 2-minute ProtoNet probes on minimal split 1 (``benchmarks/results/metric_recipe_probes.json``):
-#: under a 2-minute CPU budget, affine distortions did not pay (they slow each step and make the task harder),
-#: and a higher peak learning rate helped a little.
+#: Chosen with a few 2-minute ProtoNet probes scored on minimal split 1's held-out alphabets (a record of them is
+#: in ``benchmarks/history/metric_recipe_probes.json``): under a 2-minute CPU budget, affine distortions did not
+#: pay (they slow each step and make the task harder), and a higher peak learning rate helped a little.
 RECIPE = {
     "n_way": 60,
     "k_shot": 1,

@@ -7,8 +7,11 @@ column of ones appended for the bias) and targets Y (one-hot labels, or regressi
 
 n = N·K is tiny in few-shot learning, so the solve is cheap and exact, and ``torch.linalg.solve`` is
 differentiable: the meta-gradient flows through W into the feature extractor θ and into λ. Classification
-scores are rescaled by a learned α and shifted by β (R2D2's "adjust" layer), since ridge outputs regress
-towards {0, 1} and are too flat for a softmax.
+scores are rescaled by a learned α, since ridge outputs regress towards {0, 1} and are too flat for a softmax.
+R2D2's "adjust" layer also adds a learned scalar β; under a softmax a constant added to every logit cancels,
+so β's gradient is exactly zero and it could never learn: it is left out. (A per-class bias would be no better:
+class positions are relabelled in every episode. Each class already gets its own intercept, the ones column
+of X, fitted per task.)
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class R2D2(EpisodicMethod):
     """Ridge-regression head on an ``encoder`` (e.g. ``Conv4()`` without a head), meta-learned end to end.
 
     ``ridge`` is λ's initial value (learned in log space when ``learn_ridge``). For classification the
-    scores are ``scale * X_q W + bias`` with a learned ``scale`` and ``bias``; for regression ``X_q W``.
+    scores are ``scale * X_q W`` with a learned ``scale`` (no scalar bias: it cancels in the softmax); for
+    regression ``X_q W``.
     Each forward pass sees one task's support or query set, so the BatchNorm policy is the chapter's.
     """
 
@@ -63,7 +67,6 @@ class R2D2(EpisodicMethod):
         else:
             self.register_buffer("log_ridge", log_ridge)
         self.scale = nn.Parameter(torch.tensor(float(scale)))
-        self.bias = nn.Parameter(torch.tensor(0.0))
 
     @property
     def ridge(self) -> torch.Tensor:
@@ -83,7 +86,7 @@ class R2D2(EpisodicMethod):
         raw = ridge_predict(weights, self.encoder(episode.query_x).flatten(1))
         if episode.n_way is None:
             return raw.reshape(episode.query_y.shape)
-        return self.scale * raw + self.bias
+        return self.scale * raw
 
     def episode_loss(self, episode: Episode) -> tuple[torch.Tensor, dict[str, float]]:
         outputs = self._outputs(episode)

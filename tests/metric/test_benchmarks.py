@@ -40,6 +40,16 @@ def test_benchmark_defaults_match_the_chapter(ablation):
     import metric_benchmark
 
     args = metric_benchmark.parse_args([])
-    # the chapter's claims: 2 CPU minutes per run, one thread, >= 400 test episodes per setting, both splits
-    assert args.minutes == 2.0 and args.threads == 1 and args.episodes >= 400 and args.splits == [1, 2]
+    # the chapter's claims: each method's budget in steps, one thread, >= 400 test episodes per setting, both splits
+    assert args.steps == 0 and args.threads == 1 and args.episodes >= 400 and args.splits == [1, 2]
+    assert set(metric_benchmark.STEPS) == set(args.methods)
+    assert all(isinstance(steps, int) and steps > 0 for steps in metric_benchmark.STEPS.values())
     assert (5, 1, 15) in metric_benchmark.SETTINGS
+    assert ablation.parse_args([]).steps > 0
+
+
+def test_no_benchmark_budget_is_cpu_time():
+    """The same command must give the same numbers on another CPU: no script sizes training by time."""
+    for script in BENCHMARKS.glob("*.py"):
+        text = script.read_text()
+        assert "--minutes" not in text and "calibrate_steps" not in text, script.name
