@@ -33,7 +33,7 @@ book: $(STAMP)
 test: $(STAMP)
 	@$(BIN)/python tools/stages.py \
 		"lint=$(BIN)/ruff check mlbook tests benchmarks tools exercises" \
-		"unit tests=$(BIN)/python -m pytest tests -q -n 2" \
+		"unit tests=$(BIN)/python -m pytest tests -q -n 2 -p randomly --randomly-dont-reset-seed" \
 		"notebooks (nbval)=$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q -n 2 --dist loadfile book exercises" \
 		"book build (-W)=$(BIN)/jupyter-book build . -W --keep-going"
 
@@ -41,7 +41,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check mlbook tests benchmarks tools exercises
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q -n 2
+	$(BIN)/python -m pytest tests -q -n 2 -p randomly --randomly-dont-reset-seed
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q -n 2 --dist loadfile book exercises

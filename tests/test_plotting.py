@@ -242,6 +242,8 @@ def test_plot_error_comparison_colours_by_training_and_marks_ours():
     assert len(ax.collections) == 1  # the CI error bar of our row, the only row with a ci95
     assert len(plot_error_comparison(rows[:1] + rows[2:]).collections) == 0
     assert {t.get_text() for t in ax.texts} == {"4.5%", "79.0%", "8.0%"}
+    two_decimals = plot_error_comparison([{"method": "BPL", "training": "minimal", "error_percent": 4.15}])
+    assert [t.get_text() for t in two_decimals.texts] == ["4.15%"]
 
 
 def test_plot_error_comparison_tells_same_named_methods_apart():

@@ -40,10 +40,17 @@ def test_bad_arguments_are_named(kwargs, message):
         load_omniglot(**kwargs)
 
 
-def test_second_load_comes_from_the_cache_in_well_under_a_second(omniglot_small1):
-    began = time.perf_counter()
-    again = load_omniglot("background_small1")
-    assert time.perf_counter() - began < 1.0
+def test_second_load_comes_from_the_cache_in_well_under_a_second(omniglot_small1, monkeypatch):
+    def no_decoding(*args):
+        raise AssertionError("a second load must not decode the PNGs again")
+
+    monkeypatch.setattr(omniglot_module, "_decode_archive", no_decoding)
+    timings = []
+    for _ in range(3):  # the best of three: a busy machine may stall any single load
+        began = time.perf_counter()
+        again = load_omniglot("background_small1")
+        timings.append(time.perf_counter() - began)
+    assert min(timings) < 1.0  # ~0.04 s measured
     assert torch.equal(again.images, omniglot_small1.images)
 
 

@@ -1,5 +1,6 @@
 """The chapter's benchmark scripts: their variants are valid recipes and the reference is the chapter's recipe."""
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -8,14 +9,18 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def ablation():
+def import_benchmark(name: str):
+    """A script of benchmarks/ as a module (imported with benchmarks/ on sys.path only for the import)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import metric_ablation
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return metric_ablation
+
+
+@pytest.fixture(scope="module")
+def ablation():
+    return import_benchmark("metric_ablation")
 
 
 def test_ablation_variants_are_valid_recipes(ablation):
@@ -37,8 +42,7 @@ def test_ablation_variants_are_valid_recipes(ablation):
 
 
 def test_benchmark_defaults_match_the_chapter(ablation):
-    import metric_benchmark
-
+    metric_benchmark = import_benchmark("metric_benchmark")
     args = metric_benchmark.parse_args([])
     # the chapter's claims: each method's budget in steps, one thread, >= 400 test episodes per setting, both splits
     assert args.steps == 0 and args.threads == 1 and args.episodes >= 400 and args.splits == [1, 2]

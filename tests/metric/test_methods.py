@@ -139,16 +139,68 @@ def test_siamese_pair_logits_symmetric_and_loss_balanced(make_episode):
     assert set(metrics) == {"accuracy", "pair_accuracy"}
 
 
+def _biases_before_batchnorm(model: nn.Module) -> set[str]:
+    """Conv biases that feed straight into a BatchNorm, which subtracts the batch mean and with it any
+    per-channel constant: their gradient is exactly zero in exact arithmetic."""
+    names = set()
+    for prefix, module in model.named_modules():
+        if isinstance(module, nn.Sequential):
+            children = list(module.named_children())
+            for (name, layer), (_, following) in zip(children, children[1:], strict=False):
+                if isinstance(layer, nn.Conv2d) and isinstance(following, nn.BatchNorm2d) and layer.bias is not None:
+                    names.add(f"{prefix}.{name}.bias" if prefix else f"{name}.bias")
+    return names
+
+
+# Shifts the loss is invariant to wherever the ReLU after them is on for every input (or off): a constant added
+# to every relation logit cancels in the softmax, a constant added to every embedding cancels in a difference of
+# embeddings. Their gradient is exactly zero for some initialisations and episodes, so only reachability is checked.
+DATA_DEPENDENT_ZEROS = {
+    "protonet": {"encoder.features.3.1.bias"},
+    "siamese": {"encoder.features.3.1.bias"},
+    "relation": {"relation.body.4.bias", "relation.head.0.bias"},
+}
+# The relation module's last bias adds one constant to all of a query's logits: with the default cross-entropy
+# loss its gradient is always exactly zero (it can only learn with loss="mse").
+ALWAYS_ZERO = {"relation": {"relation.head.2.bias"}}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_gradients_reach_every_trainable_parameter(name, make_episode):
+    """Every trainable parameter is reached by the loss's gradient, and it is clearly non-zero (float32 rounding
+    is ~1e-7 of the largest gradient) except where it is zero in exact arithmetic: those are asserted to be zero
+    up to rounding (observed at most ~3e-5 of the largest gradient in float32, over 100 seeds)."""
     method = small(name).train()
     loss, _ = method.episode_loss(make_episode(3, 2, q_query=2))
     loss.backward()
-    for pname, param in method.named_parameters():
-        if param.requires_grad:
-            assert param.grad is not None, pname
-            assert torch.isfinite(param.grad).all(), pname
-            assert param.grad.abs().sum() > 0, pname
+    trainable = {pname: param for pname, param in method.named_parameters() if param.requires_grad}
+    for pname, param in trainable.items():
+        assert param.grad is not None, pname
+        assert torch.isfinite(param.grad).all(), pname
+    largest = max(float(p.grad.abs().max()) for p in trainable.values())
+    zero = _biases_before_batchnorm(method) | ALWAYS_ZERO.get(name, set())
+    unchecked = DATA_DEPENDENT_ZEROS.get(name, set())
+    assert zero and (zero | unchecked) <= trainable.keys()
+    for pname, param in trainable.items():
+        size = float(param.grad.abs().max())
+        if pname in zero:
+            assert size <= 1e-3 * largest, pname
+        elif pname not in unchecked:
+            assert size > 1e-6 * largest, pname
+
+
+def test_relation_output_bias_learns_only_with_squared_error(make_episode):
+    """Why ALWAYS_ZERO holds: under a softmax the shared output bias cancels; the paper's squared error on
+    sigmoid scores does not cancel it."""
+    episode = make_episode(3, 2, q_query=2)
+    sizes = {}
+    for loss in ("cross_entropy", "mse"):
+        torch.manual_seed(0)
+        method = build_method("relation", hidden=8, loss=loss).train()
+        method.episode_loss(episode)[0].backward()
+        largest = max(float(p.grad.abs().max()) for p in method.parameters())
+        sizes[loss] = float(method.relation.head[2].bias.grad.abs().max()) / largest
+    assert sizes["cross_entropy"] < 1e-5 and sizes["mse"] > 1e-3
 
 
 def test_squared_euclidean_protonet_does_not_train_a_scale():
@@ -239,14 +291,17 @@ def test_with_batch_statistics_uses_the_episode_statistics(make_episode):
 @pytest.mark.parametrize("name", ["protonet", "relation"])
 def test_mixed_precision_is_close_and_float32(name, make_episode):
     torch.manual_seed(0)
-    full = build_method(name, hidden=16).eval()
-    mixed = build_method(name, hidden=16, mixed_precision=True).eval()
+    full = build_method(name, hidden=16).train()
+    mixed = build_method(name, hidden=16, mixed_precision=True).train()
     mixed.load_state_dict(full.state_dict())
     ep = make_episode(5, 1)
+    # Batch statistics (train mode): with the untrained running statistics of eval mode the embeddings are tiny
+    # and all scores nearly tied, so comparing them (or their argmax) would compare rounding noise. Predicted
+    # classes are not compared: for near-tied scores bfloat16 (8-bit mantissa) may flip them.
     with torch.no_grad():
         a, b = full.predict(ep), mixed.predict(ep)
     assert b.dtype == torch.float32
-    assert (a.argmax(1) == b.argmax(1)).float().mean() >= 0.8
+    # bfloat16 rounds to ~0.4%; through the network the error stays below ~3% of the largest score (12 seeds)
     assert torch.allclose(a, b, rtol=0.05, atol=0.05 * a.abs().max().item())
     loss, _ = mixed.train().episode_loss(ep)
     loss.backward()

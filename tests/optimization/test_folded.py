@@ -64,8 +64,9 @@ def test_folded_block_equals_conv_then_batch_norm_with_two_derivatives(case, poo
     for k, (a, b) in enumerate(zip(ours, reference, strict=True)):
         if k in bias_at:  # the unfolded computation leaves rounding noise there, the fold an exact 0
             assert torch.equal(a, torch.zeros_like(a)) and b.abs().max() < 1e-6 * reference[k - 1].abs().max()
-        else:
-            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+        else:  # float64 rounding relative to the tensor's size: second derivatives reach ~1e7 here, and their
+            # small entries carry the rounding of the large ones (~1e-13 of the largest entry, over 40 seeds)
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10 * float(b.detach().abs().max()))
     assert ours[0].is_contiguous(memory_format=torch.channels_last)  # the following layers run channels-last
 
 
