@@ -11,19 +11,9 @@ from pathlib import Path
 
 import torch
 
-from mlbook.results import finish_provenance, make_provenance
+from mlbook.results import cpu_name, finish_provenance, make_provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def other_cores_busy(seconds: float = 2.0) -> float | None:

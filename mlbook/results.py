@@ -130,7 +130,8 @@ def _git(root: Path, *args: str) -> str | None:
     return done.stdout
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -155,7 +156,7 @@ def make_provenance(script: str | Path, argv: list[str] | None = None, root: Pat
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": (_git(root, "rev-parse", "HEAD") or "").strip() or None,
         "uncommitted_changes": sorted(line[3:].strip() for line in (changed or "").splitlines() if line.strip()),
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "torch": _torch_version(),
