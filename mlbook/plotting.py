@@ -34,6 +34,7 @@ FRAME_VALUE = 0.22
 
 __all__ = [
     "TRAINING_COLOURS",
+    "format_percent",
     "image_mosaic",
     "plot_accuracy_curve",
     "plot_episode",
@@ -429,6 +430,12 @@ def plot_oneshot_confusion(
 _REQUIRED_ROW_KEYS = ("method", "training", "error_percent")
 
 
+def format_percent(value: float) -> str:
+    """An error rate as its source prints it: one decimal, two where that is exact (a mean of two published
+    splits, 4.15, or a 400-trial error, 13.25)."""
+    return f"{value:.1f}" if round(value, 1) == round(value, 2) else f"{value:.2f}"
+
+
 def plot_error_comparison(
     rows: Sequence[Mapping],
     *,
@@ -467,8 +474,7 @@ def plot_error_comparison(
             height=0.7,
         )
         label_at = error + (float(row.get("ci95") or 0.0) if ours else 0.0) + 0.8
-        ax.text(label_at, y, f"{error:.2f}%" if round(error, 1) != round(error, 2) else f"{error:.1f}%",
-                va="center", fontsize=8)  # a mean of two published splits (4.15) keeps its second decimal
+        ax.text(label_at, y, format_percent(error) + "%", va="center", fontsize=8)
     names = [row["method"] for row in ordered]
     repeated = {name for name in names if names.count(name) > 1}  # tell same-named rows apart by training
     ax.set_yticks(positions)

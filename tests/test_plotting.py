@@ -261,3 +261,11 @@ def test_plot_error_comparison_rejects_bad_rows():
         plot_error_comparison([{"method": "x", "training": "huge", "error_percent": 1.0}])
     with pytest.raises(ValueError, match="lacks"):
         plot_error_comparison([{"method": "x", "error_percent": 1.0}])
+
+
+@pytest.mark.parametrize("value, text", [(4.5, "4.5"), (4.15, "4.15"), (23.15, "23.15"), (13.25, "13.25"),
+                                         (8.0, "8.0"), (38.8, "38.8")])
+def test_format_percent_keeps_a_second_decimal_only_where_it_is_exact(value, text):
+    from mlbook.plotting import format_percent
+
+    assert format_percent(value) == text

@@ -150,3 +150,9 @@ PUBLISHED_ERRORS = [
     {"method": "Modified Hausdorff (Lake demo)", "training": "none", "error_percent": 38.8, "source": "lake2015human",
      "protocol": "no training: nearest neighbour under the modified Hausdorff distance on the stroke images"},
 ]
+#: How the chapters cite each ``PUBLISHED_ERRORS[...]["source"]`` in text and tables.
+CITATIONS = {
+    "lake2015human": "Lake et al. 2015",
+    "lake2019omniglot": "Lake et al. 2019, table 1",
+    "koch2015siamese": "Koch et al. 2015",
+}

@@ -62,3 +62,17 @@ def test_a_constant_guess_is_wrong_nineteen_times_in_twenty(oneshot_runs):
 def test_runs_can_be_loaded_at_original_size():
     runs = load_oneshot_runs(image_size=None)
     assert runs[3].query.shape == (20, 1, 105, 105)
+
+
+def test_every_published_error_has_a_citation_a_bib_entry_and_a_protocol():
+    from pathlib import Path
+
+    from mlbook.data import PUBLISHED_ERRORS
+    from mlbook.data.oneshot import CITATIONS
+
+    bib = (Path(__file__).resolve().parents[2] / "book" / "references.bib").read_text()
+    for row in PUBLISHED_ERRORS:
+        assert row["source"] in CITATIONS and "{" + row["source"] + "," in bib, row
+        assert row["protocol"].strip(), row
+        if "per_split" in row:  # the headline number is the mean of the two minimal splits
+            assert abs(row["error_percent"] - sum(row["per_split"]) / 2) < 1e-9, row
