@@ -114,7 +114,12 @@ def imported_sources(root: Path = REPO_ROOT, script: str | Path | None = None) -
             relative = path.relative_to(root)
         except ValueError:
             continue
-        if relative.parts[0] in SOURCE_FOLDERS and path.suffix == ".py" and relative.as_posix() not in NOT_SOURCES:
+        if (
+            relative.parts[0] in SOURCE_FOLDERS
+            and path.suffix == ".py"
+            and relative.as_posix() not in NOT_SOURCES
+            and path.is_file()  # a module with a relative __file__ (some extension modules) resolves to nothing
+        ):
             found.add(relative.as_posix())
     return sorted(found)
 

@@ -1,0 +1,219 @@
+"""Joint multi-task training: one loop for every way of combining T task losses (chapter 3).
+
+A *method* is one of
+
+* a ``LossWeighting`` (equal, fixed, uncertainty, dynamic weight average): backpropagate ``method(losses)``;
+* ``GradNorm``: the same, plus its own loss on the gradient norms that moves only the task weights;
+* an ``Aggregator`` (PCGrad, MGDA, CAGrad, Nash-MTL, Aligned-MTL, ...): per-task gradients of the shared
+  parameters (the Jacobian J, T backward passes) combined into one update; task-specific parameters get the
+  gradient of their own loss;
+* ``OnRepresentation(aggregator)``: the same aggregator, but its weights computed from the gradients with respect
+  to the shared *representation* (one backward pass through the heads only; Sener & Koltun's MGDA-UB).
+
+The loop draws mini-batches without replacement (a fresh seeded permutation each epoch), takes ``steps`` Adam steps
+and records per-task losses, task weights, wall time and, optionally, held-out metrics and look-ahead affinities.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from mlbook.multitask.affinity import lookahead_affinity
+from mlbook.multitask.aggregator import Aggregator
+from mlbook.multitask.gradnorm import GradNorm
+from mlbook.multitask.jacobian import aggregated_backward
+from mlbook.multitask.losses import MISSING, task_losses
+from mlbook.multitask.weighting import LossWeighting
+from mlbook.utils import check_positive_int, seed_everything
+
+
+@dataclass(frozen=True)
+class OnRepresentation:
+    """Use ``aggregator`` on gradients w.r.t. the shared representation z instead of the shared parameters."""
+
+    aggregator: Aggregator
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.aggregator, Aggregator):
+            raise TypeError(f"aggregator must be an Aggregator, got {type(self.aggregator).__name__}")
+
+
+@dataclass
+class MultiTaskHistory:
+    """Per-step task losses and weights; held-out metrics (step -> one value per task); look-ahead affinities."""
+
+    losses: list[list[float]] = field(default_factory=list)
+    weights: list[list[float]] = field(default_factory=list)
+    evals: dict[int, list[float]] = field(default_factory=dict)
+    affinities: dict[int, torch.Tensor] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def seconds_per_step(self) -> float:
+        return self.seconds / max(len(self.losses), 1)
+
+    def mean_affinity(self) -> torch.Tensor:
+        """Z averaged over the recorded steps (Fifty et al.'s inter-task affinity)."""
+        if not self.affinities:
+            raise ValueError("no affinities recorded: train with affinity_every > 0")
+        return torch.stack(list(self.affinities.values())).mean(0)
+
+
+def check_method(method) -> None:
+    if not isinstance(method, (LossWeighting, Aggregator, OnRepresentation)):
+        raise TypeError(
+            "method must be a LossWeighting (e.g. EqualWeighting()), an Aggregator (e.g. PCGrad()) or "
+            f"OnRepresentation(aggregator), got {type(method).__name__}"
+        )
+
+
+def check_multitask_model(model: nn.Module, method) -> None:
+    for attribute in ("shared_parameters", "task_parameters"):
+        if not callable(getattr(model, attribute, None)):
+            raise TypeError(f"model must have a {attribute}() method (see mlbook.multitask.HardSharing)")
+    if isinstance(method, OnRepresentation) and not (
+        callable(getattr(model, "representation", None)) and callable(getattr(model, "heads_forward", None))
+    ):
+        raise TypeError("OnRepresentation needs a model with representation() and heads_forward() (hard sharing)")
+
+
+def last_shared_weight(model: nn.Module) -> nn.Parameter:
+    """The weight matrix of the last shared layer: where GradNorm measures gradient norms."""
+    weights = [p for p in model.shared_parameters() if p.dim() >= 2]
+    if not weights:
+        raise ValueError("model has no shared weight matrix for GradNorm to measure")
+    return weights[-1]
+
+
+def training_step(
+    model: nn.Module,
+    method,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    loss_fns: Sequence[Callable] | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimiser step on one batch; returns the task losses and the weights the method gave them."""
+    optimizer.zero_grad(set_to_none=True)
+    if isinstance(method, OnRepresentation):
+        z = model.representation(inputs)
+        losses = task_losses(model.heads_forward(z), targets, loss_fns)
+        weights = aggregated_backward(
+            losses, model.shared_parameters(), model.task_parameters(), method.aggregator, representation=z
+        )
+    elif isinstance(method, Aggregator):
+        losses = task_losses(model(inputs), targets, loss_fns)
+        weights = aggregated_backward(losses, model.shared_parameters(), model.task_parameters(), method)
+    else:
+        losses = task_losses(model(inputs), targets, loss_fns)
+        weights = method.weights()
+        if isinstance(method, GradNorm):
+            gradnorm_backward(model, method, losses)
+        else:
+            method(losses).backward()
+    optimizer.step()
+    if isinstance(method, GradNorm):
+        method.renormalise()
+    return losses.detach(), torch.as_tensor(weights).detach().float()
+
+
+def gradnorm_backward(model: nn.Module, method: GradNorm, losses: torch.Tensor) -> None:
+    """Model parameters get the gradient of sum_t w_t L_t; the task weights get only GradNorm's own loss."""
+    method(losses).backward(retain_graph=True, inputs=[p for p in model.parameters() if p.requires_grad])
+    balance = method.gradnorm_loss(losses, [last_shared_weight(model)])
+    grads = torch.autograd.grad(balance, list(method.parameters()), allow_unused=True)
+    for p, g in zip(method.parameters(), grads, strict=True):
+        p.grad = g if g is not None else torch.zeros_like(p)
+
+
+def train_multitask(
+    model: nn.Module,
+    method,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    loss_fns: Sequence[Callable] | None = None,
+    eval_inputs: torch.Tensor | None = None,
+    eval_targets: torch.Tensor | None = None,
+    eval_every: int = 0,
+    affinity_every: int = 0,
+    affinity_lr: float = 0.1,
+    progress: bool = True,
+) -> MultiTaskHistory:
+    """Train ``model`` (T task outputs) with ``method`` for ``steps`` Adam steps on (``inputs``, ``targets``)."""
+    check_method(method)
+    check_multitask_model(model, method)
+    check_positive_int("steps", steps)
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("eval_every", eval_every, minimum=0)
+    check_positive_int("affinity_every", affinity_every, minimum=0)
+    if not (isinstance(lr, (int, float)) and 0 < lr < math.inf):  # NaN fails both comparisons
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor) or len(inputs) != len(targets):
+        raise ValueError("inputs and targets must be tensors with the same number of examples")
+    if eval_every and (eval_inputs is None or eval_targets is None):
+        raise ValueError("eval_every > 0 needs eval_inputs and eval_targets")
+    generator = seed_everything(seed)
+    learnable = list(method.parameters()) if isinstance(method, LossWeighting) else []
+    optimizer = torch.optim.Adam([*model.parameters(), *learnable], lr=lr)
+    history = MultiTaskHistory()
+    batches = _batches(len(inputs), batch_size, generator)
+    epoch_losses: list[torch.Tensor] = []
+    began = time.perf_counter()
+    for step in tqdm(range(1, steps + 1), desc="multi-task train", disable=not progress):
+        model.train()
+        index, epoch_ended = next(batches)
+        losses, weights = training_step(model, method, inputs[index], targets[index], optimizer, loss_fns)
+        history.losses.append(losses.tolist())
+        history.weights.append(weights.tolist())
+        epoch_losses.append(losses)
+        if epoch_ended and hasattr(method, "end_epoch"):
+            method.end_epoch(torch.stack(epoch_losses).mean(0))
+        if epoch_ended:
+            epoch_losses = []
+        if affinity_every and step % affinity_every == 0:
+            history.affinities[step] = lookahead_affinity(model, inputs[index], targets[index], loss_fns, affinity_lr)
+        if eval_every and step % eval_every == 0:
+            history.evals[step] = evaluate_multitask(model, eval_inputs, eval_targets)
+    history.seconds = time.perf_counter() - began
+    return history
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator):
+    """Endless mini-batch indices: each epoch a fresh permutation; yields (indices, is_last_batch_of_epoch)."""
+    batch_size = min(batch_size, n)
+    while True:
+        order = torch.randperm(n, generator=generator)
+        starts = range(0, n - batch_size + 1, batch_size)
+        for i, start in enumerate(starts):
+            yield order[start : start + batch_size], i == len(starts) - 1
+
+
+@torch.no_grad()
+def evaluate_multitask(
+    model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int = 2048
+) -> list[float]:
+    """Per task: accuracy for integer labels (over the examples not labelled ``MISSING``), mean squared error for
+    real-valued targets."""
+    model.eval()
+    outputs = [torch.cat(parts) for parts in zip(*(model(x) for x in inputs.split(batch_size)), strict=True)]
+    scores = []
+    for t, output in enumerate(outputs):
+        target = targets[:, t]
+        if target.dtype.is_floating_point:
+            scores.append(float(torch.mean((output.reshape(target.shape) - target) ** 2)))
+        else:
+            labelled = target != MISSING
+            scores.append(float((output[labelled].argmax(-1) == target[labelled]).float().mean()))
+    return scores

@@ -1,0 +1,16 @@
+"""Returns exp(s) = sigma^2 as sigma (reads s = log sigma^2 as log sigma): sigma_hat off by a square."""
+
+import torch
+
+
+def fit_uncertainty_weights(x, ys, steps, seed):
+    num_tasks = ys.shape[1]
+    model = HardSharingRegressor(x.shape[1], 4, num_tasks, torch.Generator().manual_seed(seed))  # noqa: F821 (given)
+    log_vars = torch.zeros(num_tasks, requires_grad=True)
+    optimizer = torch.optim.Adam([*model.parameters(), log_vars], lr=0.1)
+    for _ in range(steps):
+        loss = uncertainty_weighted_loss(((model(x) - ys) ** 2).mean(dim=0), log_vars)  # noqa: F821 (the reference's, in scope)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return torch.exp(log_vars.detach())
