@@ -263,8 +263,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     record = {"environment": environment(args.threads),
               "setting": {"canvas": CANVAS, "train_pairs": N_TRAIN, "test_pairs": N_TEST, "hidden": list(HIDDEN),
-                          "steps": args.steps, "scarce_steps": args.scarce_steps, "seeds": args.seeds, "batch_size": 128, "lr": 1e-3,
-                          "optimizer": "Adam"}}
+                          "steps": args.steps, "scarce_steps": args.scarce_steps, "seeds": args.seeds,
+                          "batch_size": 128, "lr": 1e-3, "optimizer": "Adam"}}
     record["peers"] = peers(args)
     record["kendall"] = kendall(args)
     record["scarce"] = scarce(args)
