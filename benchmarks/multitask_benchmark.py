@@ -13,7 +13,9 @@ writes benchmarks/results/multitask_benchmark.json with
   trunk shared by both against a network trained on the few labels alone (labelled examples oversampled to half
   of the data): Omniglot characters (3 of 15 training drawers labelled; the 5 held-out drawers are the test set)
   with their alphabets (all 15), and Multi-digits' left digit (100 labelled pairs) with the right digit (5,000);
-  look-ahead affinities (Fifty et al. 2021) averaged over training;
+  look-ahead affinities (Fifty et al. 2021, a look-ahead step of the training learning rate) averaged over training;
+* ``capacity``: the plain sum on a shared trunk with as many parameters as the two single-task networks, with the
+  look-ahead affinity between the two digits along training;
 * ``kendall``: uncertainty weighting on Kendall et al.'s two-regression toy (noise 1 and 4): the learned sigmas;
 * ``peers``: our aggregators against torchjd's on the same Jacobians (from the trained model and random), the
   largest relative difference and the time ratio; MGDA on the representation (MGDA-UB) against MGDA on the
@@ -53,6 +55,7 @@ from mlbook.multitask import (
 from mlbook.utils import mean_confidence_interval
 
 CANVAS, N_TRAIN, N_TEST, HIDDEN = 12, 5000, 3000, (256, 128)
+WIDE = (400, 200)  # a shared trunk with as many parameters as the two single-task networks together
 OMNIGLOT_SIZE, OMNIGLOT_LABELLED_DRAWERS, DIGITS_LABELLED = 20, 3, 100
 PARETO_WEIGHTS = (0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98)
 
@@ -79,8 +82,8 @@ def multidigits() -> tuple:
     return train, test
 
 
-def mlp(outs, seed):
-    return HardSharing.mlp(CANVAS * CANVAS, HIDDEN, outs, seed=seed)
+def mlp(outs, seed, hidden=HIDDEN):
+    return HardSharing.mlp(CANVAS * CANVAS, hidden, outs, seed=seed)
 
 
 def run(model, method, x, y, test_x, test_y, args, seed, **extra) -> dict:
@@ -128,6 +131,20 @@ def comparison(args) -> dict:
                                                     args, seed))
         print(f"comparison: seed {seed} done", flush=True)
     return {name: summarise(runs) for name, runs in results.items()}
+
+
+def capacity(args) -> dict:
+    """Is the shared network's gap to the single-task networks a matter of parameters? The plain sum on a trunk as
+    large as the two single-task networks together, with the look-ahead affinity recorded along training (so its
+    time per step is not comparable with the methods')."""
+    train, test = multidigits()
+    x, tx = train.images.flatten(1), test.images.flatten(1)
+    runs = [run(mlp([10, 10], seed, WIDE), EqualWeighting(2), x, train.labels, tx, test.labels, args, seed,
+                affinity_every=50) for seed in range(args.seeds)]
+    print("capacity: done", flush=True)
+    return {"hidden": list(WIDE), "parameters": sum(p.numel() for p in mlp([10, 10], 0, WIDE).parameters()),
+            "single_task_parameters": 2 * sum(p.numel() for p in mlp([10], 0).parameters()),
+            "shared": summarise(runs)}
 
 
 def pareto(args) -> dict:
@@ -269,6 +286,7 @@ def main() -> None:
     record["kendall"] = kendall(args)
     record["scarce"] = scarce(args)
     record["comparison"] = comparison(args)
+    record["capacity"] = capacity(args)
     record["pareto"] = pareto(args)
     write_json(args.out, record)
 

@@ -8,6 +8,10 @@ keep every task-specific parameter where it is, and measure task j's loss on the
 Z_{i→j} > 0: the step for task i also lowered task j's loss (the tasks help each other through the shared
 parameters); Z_{i→j} < 0: it raised it (they conflict). The diagonal Z_{i→i} is the task's own progress. Fifty et
 al. average Z over training; ``train_multitask(..., affinity_every=k)`` records it along the way.
+
+η must be a *small* step, of the size training takes (Fifty et al. use the training learning rate): Z is meant to
+measure the first-order effect ``η ∇L_i · ∇L_j / L_j``. With a step far outside that regime every Z, even a task's
+own Z_{i→i}, turns negative (the step overshoots), and the matrix says nothing about the tasks: check the diagonal.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ def lookahead_affinity(
     inputs: torch.Tensor,
     targets: torch.Tensor,
     loss_fns: Sequence[Callable] | None = None,
-    lr: float = 0.1,
+    lr: float = 1e-3,
 ) -> torch.Tensor:
     """The T x T matrix Z with Z[i, j] = Z_{i→j} on one batch (``lr`` is the look-ahead SGD step η)."""
     if not (isinstance(lr, (int, float)) and lr > 0 and lr == lr and lr != float("inf")):

@@ -148,10 +148,13 @@ def train_multitask(
     eval_targets: torch.Tensor | None = None,
     eval_every: int = 0,
     affinity_every: int = 0,
-    affinity_lr: float = 0.1,
+    affinity_lr: float | None = None,
     progress: bool = True,
 ) -> MultiTaskHistory:
-    """Train ``model`` (T task outputs) with ``method`` for ``steps`` Adam steps on (``inputs``, ``targets``)."""
+    """Train ``model`` (T task outputs) with ``method`` for ``steps`` Adam steps on (``inputs``, ``targets``).
+
+    ``affinity_every=k`` records the look-ahead affinity every k steps, with a look-ahead SGD step of
+    ``affinity_lr`` (default: the training ``lr``, as Fifty et al.)."""
     check_method(method)
     check_multitask_model(model, method)
     check_positive_int("steps", steps)
@@ -183,7 +186,9 @@ def train_multitask(
         if epoch_ended:
             epoch_losses = []
         if affinity_every and step % affinity_every == 0:
-            history.affinities[step] = lookahead_affinity(model, inputs[index], targets[index], loss_fns, affinity_lr)
+            history.affinities[step] = lookahead_affinity(
+                model, inputs[index], targets[index], loss_fns, lr if affinity_lr is None else affinity_lr
+            )
         if eval_every and step % eval_every == 0:
             history.evals[step] = evaluate_multitask(model, eval_inputs, eval_targets)
     history.seconds = time.perf_counter() - began

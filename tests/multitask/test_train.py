@@ -221,6 +221,20 @@ def test_history_records_evaluations_and_affinities():
     assert history.seconds_per_step > 0
 
 
+
+def test_affinity_looks_ahead_with_the_training_learning_rate_by_default():
+    x, y = toy_data()
+
+    def affinities(**kwargs):
+        history = train_multitask(model(), EqualWeighting(2), x, y, steps=6, batch_size=32, lr=1e-2,
+                                  affinity_every=2, progress=False, **kwargs)
+        return torch.stack([history.affinities[k] for k in sorted(history.affinities)])
+
+    default, explicit, large = affinities(), affinities(affinity_lr=1e-2), affinities(affinity_lr=1000.0)
+    torch.testing.assert_close(default, explicit, rtol=0, atol=0)
+    assert (default.diagonal(dim1=1, dim2=2) > 0).all()  # a training-sized step lowers each task's own loss
+    assert (large.diagonal(dim1=1, dim2=2) < 0).any()  # a huge one overshoots: the degenerate regime
+
 def test_evaluate_multitask_is_accuracy_over_labelled_examples():
     x, y = toy_data()
     net = model()
