@@ -9,6 +9,10 @@ Instructor side (command line, see ``python -m mlbook.grading --help`` and exerc
     python -m mlbook.grading assign --set ch01          # regenerate the committed student files
     python -m mlbook.grading mutants tests/exercises/mutants/ch01 --set ch01
 
+Batch grading isolates the submissions from the grader and from each other: the tests run in a trusted worker,
+the submission's functions in an OS sandbox (:mod:`mlbook.grading.sandbox`), called through proxies that move
+only plain data (:mod:`mlbook.grading.remote`, :mod:`mlbook.grading.wire`, :mod:`mlbook.grading.host`).
+
 ``otter`` (otter-grader) is imported lazily: the checks and the Colab helper work without it.
 """
 
@@ -23,13 +27,16 @@ from mlbook.grading.grade import (
     write_scores,
 )
 from mlbook.grading.runner import CaseResult, QuestionResult, run_test_file
+from mlbook.grading.sandbox import Limits, SandboxUnavailable
 from mlbook.grading.sets import ExerciseSet, exercises_root, get_set, list_sets
 
 __all__ = [
     "CaseResult",
     "ExerciseSet",
     "GradingOptions",
+    "Limits",
     "QuestionResult",
+    "SandboxUnavailable",
     "SubmissionResult",
     "TestSuite",
     "exercises_root",

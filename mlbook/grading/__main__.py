@@ -18,8 +18,11 @@ from mlbook.grading.grade import (
     TestSuite,
     grade_folder,
     grade_with_otter_run,
+    remove_at_exit,
+    require_sandbox,
     write_scores,
 )
+from mlbook.grading.sandbox import SandboxUnavailable
 from mlbook.grading.sets import get_set, list_sets
 
 
@@ -29,11 +32,30 @@ def _assigned(args) -> assign_mod.Assigned:
         raise SystemExit("give --set NAME (e.g. --set ch01) or --source MASTER.ipynb")
     if args.source:
         source = Path(args.source)
-        return assign_mod.run_otter_assign(source, Path(tempfile.mkdtemp(prefix="mlbook-assign-")))
-    return assign_mod.build(get_set(args.set, args.exercises), getattr(args, "assign_cache", None))
+        folder = Path(tempfile.mkdtemp(prefix="mlbook-assign-"))
+        remove_at_exit(folder)  # hidden tests and solutions: gone even if the grader is killed
+        return assign_mod.run_otter_assign(source, folder)
+    cache = getattr(args, "assign_cache", None)
+    assigned = assign_mod.build(get_set(args.set, args.exercises), cache)
+    if not cache:
+        remove_at_exit(assigned.root)
+    return assigned
 
 
 def cmd_grade(args) -> int:
+    if args.engine == "otter" and not args.unsafe_no_sandbox:
+        print(
+            "error: --engine otter runs each submission unconfined, in the same process as the hidden tests; "
+            "pass --unsafe-no-sandbox to use it anyway (only for submissions you trust)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.engine == "worker":
+        try:
+            require_sandbox(GradingOptions(isolate=not args.unsafe_no_sandbox))
+        except SandboxUnavailable as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     assigned = _assigned(args)
     suite = TestSuite.from_directory(assigned.autograder_tests)
     options = GradingOptions(
@@ -44,7 +66,14 @@ def cmd_grade(args) -> int:
         notebook_name=assigned.notebook_name,
         kill_grace=args.kill_grace,
         start_method=args.start_method,
+        isolate=not args.unsafe_no_sandbox,
     )
+    if args.unsafe_no_sandbox:
+        print(
+            "WARNING: --unsafe-no-sandbox: submissions run WITHOUT the OS sandbox; a hostile one can read the hidden "
+            "tests, change other grades and outlive grading. Use only for submissions you trust.",
+            file=sys.stderr,
+        )
     if args.engine == "otter":
 
         def grade(path):
@@ -146,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["worker", "otter"],
         default="worker",
-        help="worker: per-question isolation (default); otter: otter run",
+        help="worker: sandboxed, per-question isolation (default); otter: otter run (unconfined)",
     )
     g.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
     g.add_argument("--threads", type=int, default=1, help="torch threads per worker")
@@ -163,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["forkserver", "subprocess"],
         default=GradingOptions().start_method,
         help="forkserver: workers fork from one process that imported torch (fast); subprocess: fresh interpreters",
+    )
+    g.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="grade without the OS sandbox (where it is unavailable); only for submissions you trust",
     )
     g.add_argument("--assign-cache", help="reuse otter assign's output from this folder while the master is unchanged")
     g.add_argument("--submission-timeout", type=float, default=600.0, help="otter engine: seconds per submission")

@@ -1,10 +1,12 @@
 """Grade submissions offline, question by question, without docker.
 
-Each submission is graded in its own worker subprocess (:mod:`mlbook.grading.worker`) that loads the
-submission's definitions once and runs the questions one after another, each test case under a time limit
-and an output cap. When a question hangs past its deadline or the worker dies, the parent kills it, gives
-that question 0 and starts a fresh worker for the remaining questions: a broken question never costs the
-others, and a broken submission never stops the folder.
+Each submission is graded by its own trusted worker process (:mod:`mlbook.grading.worker`) that runs the
+tests question after question, each test case under a time limit and an output cap, against proxies of the
+submission's functions; the submission itself runs in an OS sandbox (:mod:`mlbook.grading.sandbox`) and only
+plain data crosses back (:mod:`mlbook.grading.remote`). Where the sandbox cannot be set up the grader refuses
+(:class:`SandboxUnavailable`) unless ``GradingOptions(isolate=False)`` (``--unsafe-no-sandbox``). The parent
+reads the worker's events with bounded reads and validates every result (known question, 0 <= score <=
+possible); a worker silent past its deadline is killed and the remaining questions get a fresh one.
 
 ``engine="otter"`` grades with ``otter run`` instead (the whole notebook executed by otter, one process per
 submission, a wall-clock limit per submission): the reference engine for scores, but one infinite loop there
@@ -26,8 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlbook.grading import sandbox
 from mlbook.grading.extract import SubmissionError, definitions, read_notebook
-from mlbook.grading.runner import QuestionResult, load_test_file
+from mlbook.grading.runner import CaseResult, QuestionResult, load_test_file
+from mlbook.grading.sandbox import Limits, SandboxUnavailable
+from mlbook.grading.wire import clean_text
 
 DEFAULT_TEST_TIMEOUT = 60.0
 DEFAULT_OUTPUT_LIMIT = 1_000_000  # characters printed per question
@@ -107,6 +112,25 @@ class GradingOptions:
     kill_grace: float = KILL_GRACE
     # forkserver: workers fork from a process that imported torch once (fast; Unix). subprocess: portable.
     start_method: str = "forkserver" if sys.platform != "win32" else "subprocess"
+    isolate: bool = True  # False: submissions run without the OS sandbox (--unsafe-no-sandbox; trusted input only)
+    limits: Limits = field(default_factory=Limits)
+
+
+_PROBED: list[str | None] = []
+
+
+def require_sandbox(options: GradingOptions) -> None:
+    """Raise :class:`SandboxUnavailable` (saying why and what to do) when isolation is asked for but impossible."""
+    if not options.isolate:
+        return
+    if not _PROBED:
+        _PROBED.append(sandbox.probe())
+    if _PROBED[0] is not None:
+        raise SandboxUnavailable(
+            f"cannot isolate submissions on this machine: {_PROBED[0]}. Grade as root on Linux (e.g. in a "
+            "container), or pass --unsafe-no-sandbox (GradingOptions(isolate=False)) ONLY for submissions you trust: "
+            "without the sandbox a submission can read the hidden tests and change any grade."
+        )
 
 
 def _worker_env(threads: int) -> dict:
@@ -117,6 +141,35 @@ def _worker_env(threads: int) -> dict:
     env.pop("MPLBACKEND", None)
     env["MPLBACKEND"] = "Agg"
     return env
+
+
+JANITOR = """
+import shutil, sys, time
+paths = [line.rstrip("\\n") for line in sys.stdin]
+for wait in (0.0, 1.0, 3.0):  # again after a while: a dying worker may still have been writing there
+    time.sleep(wait)
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+"""
+_JANITOR: list[subprocess.Popen] = []
+
+
+def remove_at_exit(path: str | Path) -> None:
+    """Remove ``path`` (solutions, hidden tests, a submission's code) when this process exits, even by SIGKILL:
+    a small janitor process reads paths on its stdin and deletes them when that pipe closes."""
+    if not _JANITOR:
+        _JANITOR.append(
+            subprocess.Popen(
+                [sys.executable, "-c", JANITOR],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                text=True,
+            )
+        )
+    _JANITOR[0].stdin.write(f"{Path(path).resolve()}\n")
+    _JANITOR[0].stdin.flush()
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -148,13 +201,18 @@ class _SubprocessWorker:
 
 
 _FORKSERVER = None
-PRELOAD = [
+PRELOAD = [  # what a worker and its sandboxes then import for free (exercise notebooks import otter and mlbook)
     "torch",
+    "otter",
     "otter.test_files",
     "mlbook.grading.worker",
+    "mlbook.grading.remote",
+    "mlbook.grading.host",
     "mlbook.grading.checks",
+    "mlbook.grading.student",
     "mlbook.data",
     "mlbook.models",
+    "mlbook.baselines",
 ]
 
 
@@ -198,19 +256,55 @@ def _start_worker(spec_path: Path, options: GradingOptions):
 
 
 class _EventReader:
+    """The worker's events: bounded reads, undecodable or malformed lines skipped (never an exception)."""
+
+    MAX_READ = 16 * 2**20
+
     def __init__(self, path: Path) -> None:
-        self.path, self.offset, self.partial = path, 0, ""
+        self.path, self.offset, self.partial = path, 0, b""
 
     def read(self) -> list[dict]:
-        if not self.path.exists():
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read(self.MAX_READ)
+                self.offset = handle.tell()
+        except OSError:
             return []
-        with open(self.path, encoding="utf-8") as handle:
-            handle.seek(self.offset)
-            data = handle.read()
-            self.offset = handle.tell()
-        lines = (self.partial + data).split("\n")
-        self.partial = lines.pop()
-        return [json.loads(line) for line in lines if line.strip()]
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()[-self.MAX_READ :]
+        events = []
+        for line in lines:
+            try:
+                event = json.loads(line.decode("utf-8", "replace"))
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(event, dict) and isinstance(event.get("event"), str):
+                events.append(event)
+        return events
+
+
+def validated(question: str, data, suite: TestSuite) -> QuestionResult:
+    """A worker's result for ``question``, checked: right question, finite 0 <= score <= possible, texts cleaned."""
+    possible = suite.possible[question]
+    try:
+        score = float(data["score"])
+        if data["question"] != question or not 0.0 <= score <= possible or float(data["possible"]) != possible:
+            raise ValueError("inconsistent")
+        cases = [
+            CaseResult(
+                clean_text(c["name"], 200),
+                bool(c["hidden"]),
+                float(c["points"]),
+                bool(c["passed"]),
+                clean_text(c.get("message") or ""),
+            )
+            for c in data.get("cases", [])[: suite.cases[question] + 1]
+        ]
+        error = data.get("error")
+        return QuestionResult(question, score, possible, cases, None if error is None else clean_text(error))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return QuestionResult.zero(question, possible, "the worker reported an invalid result")
 
 
 def grade_submission(
@@ -218,15 +312,16 @@ def grade_submission(
 ) -> SubmissionResult:
     """Grade one notebook (or otter export zip) against ``suite``; never raises for a bad submission."""
     options = options or GradingOptions()
+    require_sandbox(options)
     submission = Path(submission)
-    result = SubmissionResult(submission.name, {})
+    result = SubmissionResult(clean_text(submission.name, 500), {})
     try:
         chunks, problems = definitions(read_notebook(submission, prefer=options.notebook_name))
     except SubmissionError as error:
         result.notes.append(str(error))
         result.questions = {q: QuestionResult.zero(q, suite.possible[q], str(error)) for q in suite.questions}
         return result
-    result.notes += problems
+    result.notes += [clean_text(p, 500) for p in problems]
     payload = [{"cell": c.cell, "line": c.line, "code": c.code} for c in chunks]
 
     remaining = suite.questions
@@ -248,6 +343,7 @@ def _run_worker(
 ) -> bool:
     """One worker over ``questions``; records results in ``result``. Returns whether any question finished."""
     with tempfile.TemporaryDirectory(prefix="mlbook-grade-") as tmp:
+        remove_at_exit(tmp)
         tmp_path = Path(tmp)
         events_path = tmp_path / "events.jsonl"
         spec = {
@@ -261,6 +357,8 @@ def _run_worker(
             "load_timeout": options.load_timeout,
             "threads": options.threads,
             "cwd": str(tmp_path / "work"),
+            "isolate": options.isolate,
+            "limits": vars(options.limits),
         }
         (tmp_path / "work").mkdir()
         spec_path = tmp_path / "spec.json"
@@ -273,13 +371,15 @@ def _run_worker(
                 exited = process.poll() is not None
                 for event in reader.read():
                     since = time.monotonic()
-                    if event["event"] == "loaded":
+                    question = event.get("question")
+                    if event["event"] == "loaded" and not loaded:
                         loaded = True
-                        result.notes += [f"while loading definitions: {e}" for e in event["errors"]]
-                    elif event["event"] == "start":
-                        current = event["question"]
-                    elif event["event"] == "result":
-                        result.questions[event["question"]] = QuestionResult.from_dict(event["result"])
+                        errors = event.get("errors") if isinstance(event.get("errors"), list) else []
+                        result.notes += [f"while loading definitions: {clean_text(e, 500)}" for e in errors[:50]]
+                    elif event["event"] == "start" and question in questions:
+                        current = question
+                    elif event["event"] == "result" and question in questions and question not in result.questions:
+                        result.questions[question] = validated(question, event.get("result"), suite)
                         current, finished = None, finished + 1
                 if exited:
                     break
@@ -293,8 +393,9 @@ def _run_worker(
                     killed = f"timed out after {limit:g} s (the worker was stopped)"
                     process.kill()
                     for event in reader.read():  # a result written just before the kill still counts
-                        if event["event"] == "result":
-                            result.questions[event["question"]] = QuestionResult.from_dict(event["result"])
+                        question = event.get("question")
+                        if event["event"] == "result" and question in questions and question not in result.questions:
+                            result.questions[question] = validated(question, event.get("result"), suite)
                             current, finished = None, finished + 1
                     break
                 time.sleep(0.05)
@@ -338,13 +439,15 @@ def grade_folder(
 ) -> list[SubmissionResult]:
     """Grade every submission in ``folder`` (``jobs`` at a time); submissions are named by relative path."""
     folder = Path(folder)
+    if grade is None:
+        require_sandbox(options or GradingOptions())
     submissions = find_submissions(folder)
     grade = grade or (lambda path: grade_submission(path, suite, options))
 
     def one(path: Path) -> SubmissionResult:
         began = time.perf_counter()
         graded = grade(path)
-        graded.submission = str(path.relative_to(folder)) if folder.is_dir() else path.name
+        graded.submission = clean_text(str(path.relative_to(folder)) if folder.is_dir() else path.name, 500)
         if progress:
             seconds = time.perf_counter() - began
             print(f"graded {graded.submission}: {graded.total:g} / {graded.possible:g} ({seconds:.1f} s)", flush=True)
@@ -362,7 +465,7 @@ def write_scores(
 ) -> None:
     """The score table: CSV (one row per submission, one column per question) and/or JSON (with every case)."""
     if csv_path is not None:
-        with open(csv_path, "w", newline="", encoding="utf-8") as handle:
+        with open(csv_path, "w", newline="", encoding="utf-8", errors="replace") as handle:
             writer = csv.writer(handle)
             writer.writerow(["submission", *suite.questions, "total", "possible", "notes"])
             for r in results:
@@ -378,7 +481,7 @@ def write_scores(
             "total_possible": suite.total_possible,
             "submissions": [r.to_dict() for r in results],
         }
-        Path(json_path).write_text(json.dumps(data, indent=1), encoding="utf-8")
+        Path(json_path).write_text(json.dumps(data, indent=1), encoding="utf-8", errors="replace")
 
 
 def grade_with_otter_run(
