@@ -1,6 +1,7 @@
 # Two commands (see README.md):
 #   make book   -- build the book into _build/html (executes every notebook)
-#   make test   -- lint, unit tests, notebooks under nbval, book build with warnings as errors
+#   make test   -- lint, unit tests, the exercise notebooks under nbval, book build with warnings as errors
+#                  (the build executes every chapter and fails on any error: chapters run once, not twice)
 # Each creates or updates the local virtual environment .venv on first use.
 
 PYTHON ?= python3
@@ -34,7 +35,7 @@ test: $(STAMP)
 	@$(BIN)/python tools/stages.py \
 		"lint=$(BIN)/ruff check mlbook tests benchmarks tools exercises" \
 		"unit tests=$(BIN)/python -m pytest tests -q -n 2 -p randomly --randomly-dont-reset-seed" \
-		"notebooks (nbval)=$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q -n 2 --dist loadfile book exercises" \
+		"exercise notebooks (nbval)=$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q -n 2 --dist loadfile exercises" \
 		"book build (-W)=$(BIN)/jupyter-book build . -W --keep-going"
 
 lint: $(STAMP)
