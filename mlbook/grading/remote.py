@@ -295,11 +295,7 @@ class RemoteSubmission:
             rng_ref = encoder.tensor_ref(rng)
             internal.add(rng_ref)
         blobs: list[bytes] = []
-        entries = []
-        for tensor in encoder.tensors:
-            entry = wire.tensor_entry(tensor, blobs)
-            entry["parameter"] = isinstance(tensor, torch.nn.Parameter)
-            entries.append(entry)
+        entries = [wire.tensor_entry(tensor, blobs) for tensor in encoder.tensors]
         header = {
             "op": "call",
             "name": name,

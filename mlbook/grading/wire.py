@@ -252,13 +252,15 @@ class Encoder:
 
 
 def tensor_entry(tensor: torch.Tensor, blobs: list[bytes], *, with_grad: bool = True) -> dict:
-    """A tensor's table entry (its bytes appended to ``blobs``): dtype, shape, requires_grad, and its ``.grad``."""
+    """A tensor's table entry (its bytes appended to ``blobs``): dtype, shape, requires_grad, whether it is an
+    ``nn.Parameter``, and its ``.grad``."""
     data = tensor.detach().cpu().contiguous()
     dtype = str(data.dtype).removeprefix("torch.")
     if dtype not in DTYPES:
         raise TypeError(f"cannot send a tensor of dtype {data.dtype}")
     blobs.append(data.view(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b"")
-    entry = {"dtype": dtype, "shape": list(data.shape), "blob": len(blobs) - 1, "requires_grad": tensor.requires_grad}
+    entry = {"dtype": dtype, "shape": list(data.shape), "blob": len(blobs) - 1, "requires_grad": tensor.requires_grad,
+             "parameter": isinstance(tensor, torch.nn.Parameter)}
     grad = tensor.grad if with_grad and tensor.is_leaf else None
     if grad is not None:
         entry["grad"] = tensor_entry(grad, blobs, with_grad=False)

@@ -22,11 +22,7 @@ def encode_decode(value):
     encoder = wire.Encoder(trusted=True)
     tree = encoder.encode(value)
     blobs: list[bytes] = []
-    entries = []
-    for tensor in encoder.tensors:
-        entry = wire.tensor_entry(tensor, blobs)
-        entry["parameter"] = isinstance(tensor, torch.nn.Parameter)
-        entries.append(entry)
+    entries = [wire.tensor_entry(tensor, blobs) for tensor in encoder.tensors]
     builder = Builder(entries, blobs, {})
     return builder.build(tree)
 
