@@ -12,11 +12,17 @@ from scipy.spatial import cKDTree
 
 from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import Classifier, nearest_by_distance
+from mlbook.metric.base import check_episode
 from mlbook.training.method import EpisodicMethod
+from mlbook.validate import check_number, check_tensor
 
 
 def pixel_distance(query: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
-    """Euclidean distance between flattened images: ``[Q, ...]`` x ``[S, ...]`` -> ``[Q, S]``."""
+    """Euclidean distance between flattened images: ``[Q, ...]`` x ``[S, ...]`` -> ``[Q, S]``.
+
+    Both are non-empty floating-point stacks of images of one shape (at least ``[count, pixels]``)."""
+    check_tensor("query", query, ndim=(2, 3, 4), floating=True, non_empty=True)
+    check_tensor("support", support, ndim=(2, 3, 4), floating=True, non_empty=True)
     if query.shape[1:] != support.shape[1:]:
         raise ValueError(
             f"query and support images must have one shape, got {tuple(query.shape)} and {tuple(support.shape)}"
@@ -26,6 +32,10 @@ def pixel_distance(query: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
 
 def ink_points(image: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
     """Centred (row, col) coordinates of the inked pixels of one image ``[1, H, W]`` or ``[H, W]``."""
+    check_tensor("image", image, ndim=(2, 3))
+    if image.ndim == 3 and image.shape[0] != 1:
+        raise ValueError(f"image must be one image [1, H, W] or [H, W], got shape {tuple(image.shape)} (a batch?)")
+    check_number("threshold", threshold)
     points = torch.nonzero(image.squeeze(0) > threshold).double()
     if points.shape[0] == 0:
         raise ValueError("image has no ink above the threshold: cannot compute its point set")
@@ -33,7 +43,16 @@ def ink_points(image: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
 
 
 def modified_hausdorff(points_a: torch.Tensor, points_b: torch.Tensor) -> torch.Tensor:
-    """Modified Hausdorff distance (Dubuisson & Jain 1994): the larger of the two mean nearest-point distances."""
+    """Modified Hausdorff distance (Dubuisson & Jain 1994): the larger of the two mean nearest-point distances.
+
+    ``points_a`` ``[n, d]`` and ``points_b`` ``[m, d]`` are non-empty floating-point point sets (``ink_points``)."""
+    for name, points in (("points_a", points_a), ("points_b", points_b)):
+        check_tensor(name, points, ndim=2, floating=True, non_empty=True)
+    if points_a.shape[1] != points_b.shape[1]:
+        raise ValueError(
+            f"points_a and points_b must have the same number of coordinates, got shapes {tuple(points_a.shape)} "
+            f"and {tuple(points_b.shape)}"
+        )
     distances = torch.cdist(points_a, points_b)
     return torch.maximum(distances.min(dim=1).values.mean(), distances.min(dim=0).values.mean())
 
@@ -43,9 +62,10 @@ def hausdorff_distance(query: torch.Tensor, support: torch.Tensor) -> torch.Tens
 
     Same numbers as ``modified_hausdorff`` on every pair, found with one k-d tree per image (exact nearest
     neighbours) instead of a full pairwise distance matrix: several times faster on ~1000-point glyphs.
+    ``query`` and ``support`` are stacks ``[M, 1, H, W]`` or ``[M, H, W]`` of images with some ink each.
     """
-    query_points = [ink_points(image).numpy() for image in query]
-    support_points = [ink_points(image).numpy() for image in support]
+    query_points = _ink_point_sets("query", query)
+    support_points = _ink_point_sets("support", support)
     query_trees = [cKDTree(points) for points in query_points]
     support_trees = [cKDTree(points) for points in support_points]
     distances = np.empty((len(query_points), len(support_points)))
@@ -55,6 +75,18 @@ def hausdorff_distance(query: torch.Tensor, support: torch.Tensor) -> torch.Tens
             support_to_query = q_tree.query(s_points)[0].mean()
             distances[i, j] = max(query_to_support, support_to_query)
     return torch.from_numpy(distances)
+
+
+def _ink_point_sets(name: str, images: torch.Tensor) -> list[np.ndarray]:
+    """``ink_points`` of every image of a stack, as NumPy arrays; an error names the stack and the image."""
+    check_tensor(name, images, ndim=(3, 4), non_empty=True)
+    point_sets = []
+    for index, image in enumerate(images):
+        try:
+            point_sets.append(ink_points(image).numpy())
+        except ValueError as error:
+            raise ValueError(f"{name}[{index}]: {error}") from error
+    return point_sets
 
 
 def pixel_nearest_neighbour() -> Classifier:
@@ -73,8 +105,10 @@ class PixelNearestNeighbour(EpisodicMethod):
     parameters are the support set itself. Scores are one-hot votes of the nearest support example."""
 
     def predict(self, episode: Episode) -> torch.Tensor:
-        if episode.n_way is None:
+        """One-hot votes ``[Q, N]``; ``episode`` must pass ``mlbook.metric.check_episode``."""
+        if isinstance(episode, Episode) and episode.n_way is None:
             raise ValueError("PixelNearestNeighbour classifies: episode.n_way must be set (not a regression episode)")
+        check_episode(episode)
         nearest = pixel_distance(episode.query_x, episode.support_x).argmin(dim=1)
         return F.one_hot(episode.support_y[nearest], episode.n_way).float()
 

@@ -9,6 +9,7 @@ the end of the cell (end the line with ``;`` or assign the result to avoid a sec
 from __future__ import annotations
 
 import math
+import numbers
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -22,7 +23,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import OneShotResult, OneShotRun
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_choice, check_int, check_number, check_positive, check_positive_int
 
 #: Colours of the training regimes of the one-shot benchmark (``PUBLISHED_ERRORS["training"]``); "human" is
 #: people, who were not trained on a split at all.
@@ -79,6 +80,7 @@ def image_mosaic(
     check_positive_int("nrows", nrows)
     check_positive_int("ncols", ncols)
     check_positive_int("pad", pad, minimum=0)
+    check_number("pad_value", pad_value)
     array = _as_numpy_images(images)
     count, height, width = array.shape
     if count > nrows * ncols:
@@ -109,14 +111,16 @@ def plot_images(
     size: float = 1.1,
     suptitle: str | None = None,
 ) -> Figure:
-    """A grid of images, one panel each, with an optional title per image."""
+    """A grid of images, one panel each, with an optional title per image (``titles``: a list of strings)."""
     array = _as_numpy_images(images)
     count = array.shape[0]
     if count == 0:
         raise ValueError("images must contain at least one image")
+    _check_names("titles", titles)
     if titles is not None and len(titles) != count:
         raise ValueError(f"titles must have one entry per image: {len(titles)} titles for {count} images")
     check_positive_int("ncols", ncols)
+    check_positive("size", size)
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.45 if suptitle else 0.1)))
@@ -147,13 +151,30 @@ def _short_name(name: str) -> str:
     return f"{group}\n{item}" if group else item
 
 
-def _predicted_labels(predictions: torch.Tensor, expected: int) -> torch.Tensor:
+def _check_names(name: str, names) -> None:
+    """``None`` or a sequence of strings; one string (which would be read letter by letter) is refused."""
+    if names is not None and (isinstance(names, str) or not isinstance(names, Sequence | np.ndarray)):
+        raise TypeError(f"{name} must be a list of strings, got {type(names).__name__} {names!r:.60}")
+
+
+def _predicted_labels(predictions: torch.Tensor, expected: int, n_way: int) -> torch.Tensor:
+    """``[Q]`` labels or ``[Q, n_way]`` scores -> ``[Q]`` long labels; fractional or out-of-range labels are refused."""
+    if not isinstance(predictions, torch.Tensor | np.ndarray | Sequence) or isinstance(predictions, str):
+        raise TypeError(f"predictions must be a tensor of labels or scores, got {type(predictions).__name__}")
     predictions = torch.as_tensor(predictions).detach().cpu()
     if predictions.ndim == 2:
+        if predictions.shape[1] != n_way:
+            raise ValueError(
+                f"predictions must be [Q] labels or [Q, {n_way}] scores (n_way={n_way}), got {tuple(predictions.shape)}"
+            )
         predictions = predictions.argmax(dim=1)
+    elif predictions.is_floating_point() and not bool((predictions == predictions.round()).all()):
+        raise ValueError("predictions must be whole-number labels (or [Q, N] scores), got fractional values")
     predictions = predictions.long().view(-1)
     if predictions.shape[0] != expected:
         raise ValueError(f"predictions must have one entry per query example ({expected}), got {predictions.shape[0]}")
+    if predictions.numel() and not 0 <= int(predictions.min()) <= int(predictions.max()) < n_way:
+        raise ValueError(f"predictions must be labels in [0, {n_way - 1}], got values {predictions.unique().tolist()}")
     return predictions
 
 
@@ -171,14 +192,25 @@ def plot_episode(
 
     ``class_names`` (the dataset's names, indexed by ``episode.classes``) label the columns. ``predictions``
     (``[Q*N]`` labels or ``[Q*N, N]`` scores for the query set, in episode order) frame every query image in
-    green when right and red when wrong. ``max_query`` draws only the first query rows.
+    green when right and red when wrong. ``max_query`` draws only the first query rows; ``cell`` is the size of a
+    tile in inches.
     """
+    if not isinstance(episode, Episode):
+        raise TypeError(f"episode must be an Episode (e.g. from EpisodeSampler.sample()), got {type(episode).__name__}")
     if episode.n_way is None:
         raise ValueError("plot_episode draws classification episodes; this one is a regression episode (n_way=None)")
     n_way, k_shot, q_query = episode.n_way, episode.k_shot, episode.q_query
     shown_q = q_query if max_query is None else min(q_query, max_query)
     if max_query is not None:
         check_positive_int("max_query", max_query)
+    check_positive("cell", cell)
+    _check_names("class_names", class_names)
+    if class_names is not None and episode.classes is not None and len(episode.classes):
+        if int(episode.classes.max()) >= len(class_names):
+            raise ValueError(
+                f"class_names must name every class of the dataset (episode.classes indexes them), got "
+                f"{len(class_names)} names for class index {int(episode.classes.max())}"
+            )
     height, width = episode.support_x.shape[-2:]
     pad = 1
     query_keep = (torch.arange(n_way).view(-1, 1) * q_query + torch.arange(shown_q)).view(-1)
@@ -212,7 +244,7 @@ def plot_episode(
 
     query_title = f"query set $D^{{ts}}$: {shown_q} of {q_query} per class shown"
     if predictions is not None:
-        predicted = _predicted_labels(predictions, episode.query_y.shape[0])
+        predicted = _predicted_labels(predictions, episode.query_y.shape[0], n_way)
         correct = predicted == episode.query_y.cpu()
         query_title += f"; {int(correct.sum())}/{correct.numel()} predicted correctly"
         for col in range(n_way):
@@ -239,10 +271,13 @@ def plot_episode(
 
 
 def smooth(values: Sequence[float], smoothing: float) -> np.ndarray:
-    """Debiased exponential moving average (TensorBoard's smoothing): ``smoothing=0`` returns the values."""
-    if not 0.0 <= smoothing < 1.0:
-        raise ValueError(f"smoothing must lie in [0, 1), got {smoothing!r}")
-    values = np.asarray(values, dtype=float)
+    """Debiased exponential moving average (TensorBoard's smoothing): ``smoothing=0`` returns the values.
+
+    ``values`` is one curve (a sequence of numbers); ``smoothing`` lies in [0, 1)."""
+    _check_smoothing(smoothing)
+    values = _as_numbers("values", values)
+    if values.ndim != 1:
+        raise ValueError(f"values must be one curve (a 1-D sequence of numbers), got shape {values.shape}")
     out, average, weight = np.empty_like(values), 0.0, 0.0
     for i, value in enumerate(values):
         average = smoothing * average + (1.0 - smoothing) * value
@@ -251,13 +286,36 @@ def smooth(values: Sequence[float], smoothing: float) -> np.ndarray:
     return out
 
 
-def _curve(source, metric: str) -> tuple[np.ndarray, np.ndarray, dict]:
+def _check_smoothing(smoothing) -> None:
+    check_number("smoothing", smoothing, low=0.0, high=1.0, high_open=True)
+
+
+def _as_numbers(name: str, values) -> np.ndarray:
+    """``values`` as a float array; strings, ``None`` and things that are not numbers are refused."""
+    if isinstance(values, str | bytes) or values is None:
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__} {values!r:.60}")
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a sequence of numbers, got {values!r:.60}") from error
+
+
+def _curve(source, metric: str, name: str) -> tuple[np.ndarray, np.ndarray, dict]:
     """(steps, values, evals) of a TrainHistory (duck-typed) or a plain sequence of values."""
     if hasattr(source, "metrics") and hasattr(source, "steps"):
         if metric not in source.metrics:
             raise ValueError(f"metric must be one of {sorted(source.metrics)}, got {metric!r}")
-        return np.asarray(source.steps), np.asarray(source.metrics[metric], float), dict(source.evals)
-    values = np.asarray(source, dtype=float).ravel()
+        steps, values = np.asarray(source.steps), np.asarray(source.metrics[metric], float)
+        if len(steps) != len(values):
+            raise ValueError(
+                f"{name} has {len(steps)} steps but {len(values)} values of {metric!r}: steps and values must match"
+            )
+        return steps, values, dict(source.evals)
+    if source is None or isinstance(source, str | bytes):
+        raise TypeError(f"{name} must be a TrainHistory, a sequence of values or a dict of them, got {source!r:.60}")
+    values = _as_numbers(name, source).ravel()
+    if values.size == 0:
+        raise ValueError(f"{name} must hold at least one value, got an empty curve")
     return np.arange(1, len(values) + 1), values, {}
 
 
@@ -275,9 +333,10 @@ def plot_learning_curves(
     ``histories`` is a ``TrainHistory``, a sequence of values, or a dict ``name -> either``. With ``smoothing``
     > 0 the raw curve is drawn faintly under its moving average. When ``show_evals`` and a history holds
     periodic evaluations of ``metric`` (``history.evals``), they are drawn as points with 95% CI error bars.
+    Runs may have different lengths; each is drawn against its own steps.
     """
-    if not 0.0 <= smoothing < 1.0:
-        raise ValueError(f"smoothing must lie in [0, 1), got {smoothing!r}")
+    _check_smoothing(smoothing)
+    _check_axes(ax)
     runs = dict(histories) if isinstance(histories, Mapping) else {None: histories}
     if not runs:
         raise ValueError("histories must contain at least one run")
@@ -285,7 +344,7 @@ def plot_learning_curves(
         _, ax = plt.subplots(figsize=(6.4, 3.8))
     for index, (name, source) in enumerate(runs.items()):
         colour = f"C{index % 10}"
-        steps, values, evals = _curve(source, metric)
+        steps, values, evals = _curve(source, metric, "histories" if name is None else f"histories[{name!r}]")
         if smoothing > 0:
             ax.plot(steps, values, color=colour, alpha=0.25, linewidth=0.8)
             ax.plot(steps, smooth(values, smoothing), color=colour, linewidth=1.8, label=name)
@@ -314,11 +373,20 @@ def plot_learning_curves(
     return ax
 
 
-def _mean_and_ci(value) -> tuple[float, float]:
+def _check_axes(ax) -> None:
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()), got {type(ax).__name__}")
+
+
+def _mean_and_ci(value, where: str) -> tuple[float, float]:
     if hasattr(value, "mean") and hasattr(value, "ci95"):
         return float(value.mean), float(value.ci95)
+    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray) or len(value) != 2:
+        raise ValueError(f"{where} must be an EvalResult or a pair (mean, ci95), got {value!r:.60}")
     mean, ci = value
-    return float(mean), float(ci)
+    if not (isinstance(ci, numbers.Real) and math.isnan(ci)):  # NaN: no interval (a single value)
+        check_number(f"{where} ci95", ci, low=0.0)
+    return check_number(f"{where} mean", mean), float(ci)
 
 
 def plot_accuracy_curve(
@@ -336,16 +404,22 @@ def plot_accuracy_curve(
     ``results`` maps a method name to ``{x: EvalResult or (mean, ci95)}``; with ``percent`` means in [0, 1] are
     drawn as percentages. ``chance`` draws a dashed line at that accuracy (same units as the results).
     """
+    if not isinstance(results, Mapping):
+        raise TypeError(f"results must be a dict name -> {{x: (mean, ci95)}}, got {type(results).__name__}")
     if not results:
         raise ValueError("results must contain at least one curve")
+    for name, curve in results.items():
+        if not isinstance(curve, Mapping) or not curve:
+            raise ValueError(f"results[{name!r}] must be a non-empty dict {{x: (mean, ci95)}}, got {curve!r:.60}")
+    if chance is not None:
+        check_number("chance", chance)
+    _check_axes(ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.0, 3.8))
     scale = 100.0 if percent else 1.0
     for index, (name, curve) in enumerate(results.items()):
-        if not curve:
-            raise ValueError(f"curve {name!r} has no points")
         xs = sorted(curve)
-        stats = np.array([_mean_and_ci(curve[x]) for x in xs]) * scale
+        stats = np.array([_mean_and_ci(curve[x], f"results[{name!r}][{x!r}]") for x in xs]) * scale
         colour = f"C{index % 10}"
         ax.plot(xs, stats[:, 0], "o-", color=colour, label=name)
         ax.fill_between(xs, stats[:, 0] - stats[:, 1], stats[:, 0] + stats[:, 1], color=colour, alpha=0.2)
@@ -376,9 +450,14 @@ def plot_oneshot_confusion(
     correct trial, a red cell off it shows the training image that was chosen instead. With ``runs`` (the
     list that was scored) the images themselves are drawn along both axes.
     """
+    if not isinstance(result, OneShotResult):
+        raise TypeError(f"result must be a OneShotResult (from score_oneshot), got {type(result).__name__}")
     total = result.predictions.shape[0]
-    if not isinstance(run, int) or not 0 <= run < total:
+    check_int("run", run)
+    if not 0 <= run < total:
         raise ValueError(f"run must be an int in [0, {total - 1}], got {run!r}")
+    if runs is not None and len(runs) != total:
+        raise ValueError(f"runs must be the {total} runs that were scored, got {len(runs)}")
     predicted = result.predictions[run].long().cpu()
     answers = result.answers[run].long().cpu()
     size = answers.shape[0]
@@ -394,8 +473,6 @@ def plot_oneshot_confusion(
     if runs is None:
         fig, ax = plt.subplots(figsize=(5.2, 5.0))
     else:
-        if len(runs) != total:
-            raise ValueError(f"runs must be the {total} runs that were scored, got {len(runs)}")
         fig = plt.figure(figsize=(7.0, 7.0))
         spec = fig.add_gridspec(2, 2, width_ratios=[1, size], height_ratios=[1, size], wspace=0.02, hspace=0.02)
         ax = fig.add_subplot(spec[1, 1])
@@ -433,6 +510,7 @@ _REQUIRED_ROW_KEYS = ("method", "training", "error_percent")
 def format_percent(value: float) -> str:
     """An error rate as its source prints it: one decimal, two where that is exact (a mean of two published
     splits, 4.15, or a 400-trial error, 13.25)."""
+    check_number("value", value)
     return f"{value:.1f}" if round(value, 1) == round(value, 2) else f"{value:.2f}"
 
 
@@ -449,13 +527,21 @@ def plot_error_comparison(
     ``error_percent``; optional ``ours=True`` marks numbers measured in this book (hatched, with ``ci95``
     error bars when given) as opposed to published ones (``mlbook.data.PUBLISHED_ERRORS``).
     """
+    if isinstance(rows, Mapping | str) or not isinstance(rows, Sequence):
+        raise TypeError(f"rows must be a list of dicts (one per bar), got {type(rows).__name__}")
     if not rows:
         raise ValueError("rows must contain at least one row")
-    for row in rows:
+    for index, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"rows[{index}] must be a dict, got {type(row).__name__}")
         missing = [key for key in _REQUIRED_ROW_KEYS if key not in row]
         if missing:
-            raise ValueError(f"every row needs the keys {list(_REQUIRED_ROW_KEYS)}; {dict(row)} lacks {missing}")
+            raise ValueError(f"rows[{index}] needs the keys {list(_REQUIRED_ROW_KEYS)}; {dict(row)} lacks {missing}")
         check_choice("training", row["training"], tuple(TRAINING_COLOURS))
+        check_number(f"rows[{index}] error_percent", row["error_percent"], low=0.0, high=100.0)
+        if row.get("ours", False) and row.get("ci95") is not None:
+            check_number(f"rows[{index}] ci95", row["ci95"], low=0.0)
+    _check_axes(ax)
     ordered = sorted(rows, key=lambda r: r["error_percent"]) if sort else list(rows)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.42 * len(ordered) + 1.4))

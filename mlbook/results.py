@@ -39,23 +39,54 @@ SOURCE_FOLDERS = ("mlbook", "benchmarks")
 NOT_SOURCES = ("mlbook/results.py",)
 
 
-def load_benchmark_result(name: str, directory: str | Path | None = None) -> dict:
-    """A JSON written by a ``benchmarks/*.py`` script: from the repository checkout when there is one, else
-    (e.g. on Colab, where only the package is installed) from the repository on GitHub."""
+def _check_result_name(name) -> None:
     if not isinstance(name, str) or not name.endswith(".json") or "/" in name or "\\" in name:
         raise ValueError(f"name must be a file name like 'maml_sinusoid.json', got {name!r}")
-    path = Path(directory) / name if directory is not None else RESULTS_DIR / name
+
+
+def _path(name: str, value) -> Path:
+    """``value`` as a ``Path``; a ``TypeError`` naming the argument unless it is a str or path-like."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(value).__name__}")
+    return Path(value)
+
+
+def _folder(name: str, value) -> Path:
+    """``value`` as a ``Path`` to an existing folder; a ``ValueError`` naming the argument otherwise."""
+    path = _path(name, value)
+    if not path.is_dir():
+        raise ValueError(f"{name} must be an existing folder, got {str(path)!r}")
+    return path
+
+
+def _read_result(name: str, text: str, where: str) -> dict:
+    try:
+        result = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"name {name!r}: {where} is not valid JSON ({error})") from error
+    if not isinstance(result, dict):
+        raise ValueError(f"name {name!r}: {where} holds a {type(result).__name__}, not a result (a JSON object)")
+    return result
+
+
+def load_benchmark_result(name: str, directory: str | Path | None = None) -> dict:
+    """A JSON written by a ``benchmarks/*.py`` script: from the repository checkout when there is one, else
+    (e.g. on Colab, where only the package is installed) from the repository on GitHub. A ``directory`` given
+    explicitly must exist."""
+    _check_result_name(name)
+    path = _folder("directory", directory) / name if directory is not None else RESULTS_DIR / name
     if path.exists():
-        return json.loads(path.read_text())
+        return _read_result(name, path.read_text(), str(path))
     url = f"{REPOSITORY_RAW}/benchmarks/results/{name}"
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
-            return json.loads(response.read().decode())
+            text = response.read().decode()
     except OSError as error:
         raise FileNotFoundError(
             f"{name} is neither in {path.parent} nor downloadable from {url} ({error}); run the benchmark script "
             "that writes it (see benchmarks/)"
         ) from error
+    return _read_result(name, text, url)
 
 
 # ----------------------------------------------------------------------------------------------- fingerprints
@@ -83,10 +114,17 @@ def _docstring_spans(tree: ast.AST) -> list[tuple[int, int, int, int]]:
 
 
 def normalised_source(source: str) -> str:
-    """Python source without comments, docstrings, blank lines and trailing spaces: what a fingerprint hashes."""
-    text = _without_comments(source)
+    """Python source without comments, docstrings, blank lines and trailing spaces: what a fingerprint hashes.
+    Raises ``ValueError`` for text that is not Python."""
+    if not isinstance(source, str):
+        raise TypeError(f"source must be Python source text (a str), got {type(source).__name__}")
+    try:
+        text = _without_comments(source)
+        tree = ast.parse(text)
+    except (SyntaxError, tokenize.TokenError) as error:
+        raise ValueError(f"source is not valid Python ({error})") from error
     lines = [line.encode() for line in text.splitlines()]  # ast offsets are in UTF-8 bytes
-    for start, start_col, end, end_col in sorted(_docstring_spans(ast.parse(text)), reverse=True):
+    for start, start_col, end, end_col in sorted(_docstring_spans(tree), reverse=True):
         head, tail = lines[start - 1][:start_col], lines[end - 1][end_col:]
         lines[start - 1 : end] = [head + tail]
     kept = [line.decode().rstrip() for line in lines]
@@ -95,15 +133,25 @@ def normalised_source(source: str) -> str:
 
 def source_fingerprint(path: str | Path) -> str:
     """sha256 of a file's ``normalised_source`` (Python files) or of its bytes (anything else)."""
-    data = Path(path).read_bytes()
-    if Path(path).suffix == ".py":
-        data = normalised_source(data.decode()).encode()
+    file = _path("path", path)
+    if not file.is_file():
+        if file.exists():
+            raise ValueError(f"path must be a file, got the folder {str(file)!r}")
+        raise FileNotFoundError(f"path {str(file)!r} does not exist")
+    data = file.read_bytes()
+    if file.suffix == ".py":
+        try:
+            data = normalised_source(data.decode()).encode()
+        except ValueError as error:
+            raise ValueError(f"path {str(file)!r}: {error}") from error
     return hashlib.sha256(data).hexdigest()
 
 
 def imported_sources(root: Path = REPO_ROOT, script: str | Path | None = None) -> list[str]:
     """Repository-relative paths of the loaded modules under ``SOURCE_FOLDERS`` (plus ``script``), sorted."""
-    root = Path(root).resolve()
+    root = _folder("root", root).resolve()
+    if script is not None:
+        _path("script", script)
     found = set()
     files = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
     for file in [*files, script]:
@@ -151,8 +199,14 @@ def make_provenance(script: str | Path, argv: list[str] | None = None, root: Pat
     the repository root), the date, the commit and any uncommitted changes to the sources, the CPU, and the
     fingerprint of every source file imported so far. ``finish_provenance`` adds what was imported later and
     the time the run took."""
-    root = Path(root).resolve()
-    script_path = Path(script).resolve()
+    root = _folder("root", root).resolve()
+    script_path = _path("script", script).resolve()
+    if not script_path.is_file() or not script_path.is_relative_to(root):
+        raise ValueError(f"script must be an existing file under root ({root}), got {str(script_path)!r}")
+    if argv is not None and (
+        isinstance(argv, str) or not isinstance(argv, (list, tuple)) or not all(isinstance(a, str) for a in argv)
+    ):
+        raise TypeError(f"argv must be a list of strings (the command-line arguments), got {argv!r}")
     argv = sys.argv[1:] if argv is None else list(argv)
     sources = {path: source_fingerprint(root / path) for path in imported_sources(root, script_path)}
     changed = _git(root, "status", "--porcelain", "--", *sources) if sources else ""
@@ -178,7 +232,12 @@ def _torch_version() -> str | None:
 def finish_provenance(provenance: dict, root: Path = REPO_ROOT) -> dict:
     """The finished record: sources imported during the run added, wall time (information only: budgets are
     steps, so the numbers do not depend on it) in minutes."""
-    root = Path(root).resolve()
+    if not isinstance(provenance, dict) or not {"sources", "_started"} <= set(provenance):
+        raise ValueError(
+            "provenance must be the dict make_provenance returned, not yet finished (with 'sources' and "
+            f"'_started'), got {_describe(provenance)}"
+        )
+    root = _folder("root", root).resolve()
     finished = {key: value for key, value in provenance.items() if key != "_started"}
     sources = dict(provenance["sources"])
     for path in imported_sources(root):
@@ -201,11 +260,11 @@ def _declared_refactors(path: Path = DECLARED_REFACTORS) -> dict[str, dict[str, 
 def stale_sources(result: dict, root: Path = REPO_ROOT, declared: Path | None = None) -> list[str]:
     """Source files whose code changed since ``result`` was made (missing files count as changed), after the
     declared pure refactors. Raises ``ValueError`` when the result has no provenance."""
-    if "provenance" not in result or "sources" not in result["provenance"]:
-        raise ValueError("result has no provenance: regenerate it with its benchmark script")
-    chains = _declared_refactors(DECLARED_REFACTORS if declared is None else declared)
+    sources = _recorded_sources(result)
+    root = _folder("root", root)
+    chains = _declared_refactors(DECLARED_REFACTORS if declared is None else _path("declared", declared))
     stale = []
-    for path, recorded in result["provenance"]["sources"].items():
+    for path, recorded in sources.items():
         file = Path(root) / path
         if not file.exists():
             stale.append(path)
@@ -219,13 +278,38 @@ def stale_sources(result: dict, root: Path = REPO_ROOT, declared: Path | None = 
     return stale
 
 
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{type(value).__name__} {text[:60]}..."
+
+
+def _recorded_sources(result) -> dict:
+    """``result["provenance"]["sources"]``, or a ``ValueError`` saying the result has no usable provenance."""
+    if not isinstance(result, dict):
+        raise TypeError(f"result must be a dict (from load_benchmark_result), got {type(result).__name__}")
+    provenance = result.get("provenance")
+    if not isinstance(provenance, dict) or not isinstance(provenance.get("sources"), dict):
+        raise ValueError("result has no provenance: regenerate it with its benchmark script")
+    return provenance["sources"]
+
+
+NOTE_FIELDS = ("command", "date", "cpu")
+
+
 def provenance_note(result: dict, name: str | None = None) -> str:
     """One line for under a table or figure: which committed result it reads, the command that made it, when,
-    on which commit and CPU, and how long it took."""
+    on which commit and CPU, and how long it took. Raises ``ValueError`` for a result without provenance
+    (tests/test_results.py checks that every committed result has one)."""
+    if not isinstance(result, dict):
+        raise TypeError(f"result must be a dict (from load_benchmark_result), got {type(result).__name__}")
+    if name is not None:
+        _check_result_name(name)
     provenance = result.get("provenance")
+    if not isinstance(provenance, dict) or not all(field in provenance for field in NOTE_FIELDS):
+        raise ValueError(
+            f"result has no provenance with {', '.join(NOTE_FIELDS)}: regenerate it with its benchmark script"
+        )
     where = f"`benchmarks/results/{name}`, " if name else ""
-    if not provenance:  # tests/test_results.py keeps every committed result from getting here
-        return f"Source: {where}made before provenance was recorded."
     commit = (provenance.get("commit") or "unknown commit")[:7]
     took = provenance.get("wall_minutes")
     took_text = f", {took:g} min" if took is not None else ""

@@ -17,11 +17,13 @@ from matplotlib.figure import Figure
 from mlbook.data.dataset import LabelledImages
 from mlbook.data.episodes import Episode, EpisodeSampler
 from mlbook.plotting import plot_episode
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_callable, check_int, check_positive_int
 
 #: Dropdown entries besides the dataset's own groups (alphabets).
 ALL_GROUPS = "all alphabets (mixed)"
 ONE_GROUP = "one random alphabet"
+#: The largest seed the explorer's seed box holds.
+SEED_MAX = 10**9
 
 Predictor = Callable[[Episode], torch.Tensor]
 
@@ -62,8 +64,10 @@ def episode_view(
 
     ``group`` is ``ALL_GROUPS`` (classes from anywhere), ``ONE_GROUP`` (all N classes from one alphabet drawn at
     random, as in the one-shot benchmark) or the name of one group. Impossible requests raise the sampler's
-    ``ValueError``, which names the argument and the allowed range.
+    ``ValueError``, which names the argument and the allowed range. ``predict`` must be callable (an
+    ``EpisodicMethod`` or a function ``episode -> [Q] labels or [Q, N] scores``) and ``predictor_name`` a string.
     """
+    _check_predictor(predict, predictor_name)
     if group == ALL_GROUPS:
         sampler = EpisodeSampler(dataset, n_way, k_shot, q_query, seed=seed)
     elif group == ONE_GROUP:
@@ -83,6 +87,13 @@ def episode_view(
         summary += f"; {predictor_name}: {correct}/{total} query images right ({100.0 * correct / total:.0f}%)"
     fig = plot_episode(episode, class_names=names, predictions=predictions)
     return fig, summary
+
+
+def _check_predictor(predict, predictor_name) -> None:
+    if predict is not None:
+        check_callable("predict", predict)
+    if not isinstance(predictor_name, str):
+        raise TypeError(f"predictor_name must be a str, got {type(predictor_name).__name__}")
 
 
 def _png_output(fig: Figure, dpi: int) -> dict:
@@ -120,9 +131,16 @@ def episode_explorer(
     ``output`` (an ``ipywidgets.Output``) are attributes, so code can drive it as a user would.
     """
     widgets = _require_ipywidgets()
+    if not isinstance(dataset, LabelledImages):
+        raise TypeError(f"dataset must be a LabelledImages (e.g. from load_omniglot), got {type(dataset).__name__}")
     check_positive_int("q_query", q_query)
     check_positive_int("max_way", max_way, minimum=2)
     check_positive_int("max_shot", max_shot)
+    check_int("n_way", n_way)
+    check_int("k_shot", k_shot)
+    check_int("seed", seed, minimum=0, maximum=SEED_MAX)
+    check_positive_int("dpi", dpi)
+    _check_predictor(predict, predictor_name)
     if not 2 <= n_way <= max_way:
         raise ValueError(f"n_way must be an int in [2, {max_way}] (max_way), got {n_way!r}")
     if not 1 <= k_shot <= max_shot:
@@ -135,7 +153,7 @@ def episode_explorer(
         "group": widgets.Dropdown(
             options=[ALL_GROUPS, ONE_GROUP, *dataset.groups], value=ALL_GROUPS, description="alphabet", style=style
         ),
-        "seed": widgets.BoundedIntText(value=seed, min=0, max=10**9, description="seed", style=style),
+        "seed": widgets.BoundedIntText(value=seed, min=0, max=SEED_MAX, description="seed", style=style),
     }
     output = widgets.Output()
 

@@ -10,7 +10,7 @@ from mlbook.baselines import (
     pixel_distance,
     pixel_nearest_neighbour,
 )
-from mlbook.data import EpisodeSampler, LabelledImages, load_oneshot_runs, score_oneshot
+from mlbook.data import Episode, EpisodeSampler, LabelledImages, load_oneshot_runs, score_oneshot
 from mlbook.training import evaluate, evaluate_oneshot
 
 
@@ -68,3 +68,40 @@ def test_pixel_nearest_neighbour_method_agrees_with_the_classifier_and_uses_all_
     assert evaluate(method, EpisodeSampler(spread, 5, 3, 2, seed=0), 20, progress=False).mean == 1.0
     with pytest.raises(TypeError, match="no parameters to meta-train"):
         method.episode_loss(None)
+
+
+def test_ink_points_refuses_a_batch_of_images_it_used_to_read_as_4_d_points():
+    with pytest.raises(ValueError, match="image must have 2 or 3 dimensions"):
+        ink_points(torch.ones(3, 1, 4, 4))
+    with pytest.raises(ValueError, match=r"image must be one image \[1, H, W\]"):
+        ink_points(torch.ones(3, 4, 4))
+    with pytest.raises(TypeError, match="threshold must be a number"):
+        ink_points(torch.ones(1, 4, 4), "0.5")
+
+
+def test_pixel_distance_refuses_empty_and_integer_images():
+    with pytest.raises(ValueError, match="support must not be empty"):
+        pixel_distance(torch.rand(2, 1, 4, 4), torch.rand(0, 1, 4, 4))
+    with pytest.raises(TypeError, match="query must be a floating-point tensor"):
+        pixel_distance(torch.zeros(2, 1, 4, 4, dtype=torch.uint8), torch.rand(3, 1, 4, 4))
+
+
+def test_hausdorff_names_the_blank_image_and_mismatched_point_sets():
+    blank = torch.zeros(2, 1, 6, 6)
+    blank[0, 0, 2, 2] = 1.0
+    with pytest.raises(ValueError, match=r"support\[1\]: image has no ink"):
+        hausdorff_distance(blank[:1], blank)
+    with pytest.raises(ValueError, match="points_a and points_b must have the same number of coordinates"):
+        modified_hausdorff(torch.rand(3, 2), torch.rand(4, 3))
+    with pytest.raises(ValueError, match="points_a must not be empty"):
+        modified_hausdorff(torch.rand(0, 2), torch.rand(4, 2))
+
+
+def test_pixel_nearest_neighbour_checks_its_episodes():
+    support = torch.rand(2, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    episode = Episode(support, torch.tensor([0, 5]), support.clone(), torch.tensor([0, 1]), n_way=2, k_shot=1)
+    with pytest.raises(ValueError, match="support_y must be class indices < 2"):
+        PixelNearestNeighbour().predict(episode)
+    floats = Episode(support, torch.tensor([0.0, 1.0]), support.clone(), torch.tensor([0, 1]), n_way=2, k_shot=1)
+    with pytest.raises(TypeError, match="support_y must be an integer tensor"):
+        PixelNearestNeighbour().predict(floats)

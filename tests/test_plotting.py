@@ -269,3 +269,72 @@ def test_format_percent_keeps_a_second_decimal_only_where_it_is_exact(value, tex
     from mlbook.plotting import format_percent
 
     assert format_percent(value) == text
+
+
+def test_plot_episode_refuses_predictions_it_used_to_truncate_or_ignore(indexed_dataset):
+    episode = _episode(indexed_dataset, n_way=2, k_shot=1, q_query=2)
+    with pytest.raises(ValueError, match="predictions must be whole-number labels"):
+        plot_episode(episode, predictions=torch.tensor([0.4, 0.6, 1.2, 1.0]))
+    with pytest.raises(ValueError, match=r"predictions must be labels in \[0, 1\]"):
+        plot_episode(episode, predictions=torch.tensor([0, 0, 1, 7]))
+    with pytest.raises(ValueError, match=r"predictions must be \[Q\] labels or \[Q, 2\] scores"):
+        plot_episode(episode, predictions=torch.rand(4, 3))
+    with pytest.raises(TypeError, match="class_names must be a list of strings"):
+        plot_episode(episode, class_names="abcdefghijkl")
+
+
+def test_plot_images_refuses_one_string_as_titles():
+    with pytest.raises(TypeError, match="titles must be a list of strings"):
+        plot_images(torch.rand(3, 1, 4, 4), "abc")
+
+
+def test_smooth_names_its_arguments():
+    with pytest.raises(TypeError, match="smoothing must be a number"):
+        smooth([1.0, 2.0], "0.9")
+    with pytest.raises(ValueError, match="values must be one curve"):
+        smooth([[1.0, 2.0], [3.0, 4.0]], 0.5)
+    with pytest.raises(TypeError, match="values must be a sequence of numbers"):
+        smooth(["a", "b"], 0.5)
+
+
+def test_plot_learning_curves_refuses_what_it_used_to_draw_as_nothing():
+    with pytest.raises(TypeError, match="histories must be"):
+        plot_learning_curves(None)
+    with pytest.raises(ValueError, match="histories must hold at least one value"):
+        plot_learning_curves([])
+    mismatched = TrainHistory(steps=[1, 2], metrics={"loss": [1.0, 0.8, 0.7]})
+    with pytest.raises(ValueError, match="histories has 2 steps but 3 values"):
+        plot_learning_curves(mismatched)
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plot_learning_curves([1.0, 2.0], ax=plt.figure())
+
+
+def test_plot_learning_curves_draws_runs_of_different_lengths():
+    ax = plot_learning_curves({"short": [1.0, 0.5], "long": [1.0, 0.8, 0.6, 0.4]})
+    assert [len(line.get_xdata()) for line in ax.get_lines()] == [2, 4]
+
+
+def test_plot_accuracy_curve_refuses_nan_means_and_a_nan_chance():
+    with pytest.raises(ValueError, match=r"results\['a'\]\[1\] mean must be a finite number"):
+        plot_accuracy_curve({"a": {1: (float("nan"), 0.1)}})
+    with pytest.raises(ValueError, match="chance must be a finite number"):
+        plot_accuracy_curve({"a": {1: (0.5, 0.1)}}, chance=float("nan"))
+    with pytest.raises(ValueError, match=r"results\['a'\]\[1\] must be an EvalResult or a pair"):
+        plot_accuracy_curve({"a": {1: (0.5, 0.1, 0.2)}})
+    plot_accuracy_curve({"a": {1: (0.5, float("nan"))}})  # a single value has no interval: still drawn
+
+
+def test_plot_error_comparison_refuses_non_numbers_and_a_lone_dict():
+    row = {"method": "ours", "training": "minimal", "error_percent": "10"}
+    with pytest.raises(TypeError, match=r"rows\[0\] error_percent must be a number"):
+        plot_error_comparison([row])
+    with pytest.raises(TypeError, match="rows must be a list of dicts"):
+        plot_error_comparison({**row, "error_percent": 10.0})
+
+
+def test_plot_oneshot_confusion_refuses_a_bool_run_and_too_few_runs():
+    result = OneShotResult(25.0, [25.0, 25.0], torch.tensor([[0, 1, 2, 0]] * 2), torch.arange(4).repeat(2, 1))
+    with pytest.raises(TypeError, match="run must be an int"):
+        plot_oneshot_confusion(result, run=True)
+    with pytest.raises(ValueError, match="runs must be the 2 runs that were scored"):
+        plot_oneshot_confusion(result, runs=[])

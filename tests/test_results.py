@@ -48,6 +48,8 @@ def test_chapter_five_reexport_is_the_same_function():
 
 from mlbook.results import (  # noqa: E402
     RESULTS_DIR,
+    finish_provenance,
+    imported_sources,
     make_provenance,
     normalised_source,
     provenance_note,
@@ -209,3 +211,67 @@ def test_provenance_note_names_the_file_command_date_and_commit():
     note = provenance_note(result, "x.json")
     assert note == ("Source: `benchmarks/results/x.json`, made by `python benchmarks/x.py --steps 5` on "
                     "2026-12-01 06:00 UTC (commit 0123456; Some CPU, 3.5 min).")
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+
+
+def test_a_json_file_that_is_not_a_result_object_is_refused(tmp_path):
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="name 'list.json': .* holds a list, not a result"):
+        load_benchmark_result("list.json", tmp_path)
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match="name 'broken.json': .* is not valid JSON"):
+        load_benchmark_result("broken.json", tmp_path)
+
+
+def test_a_directory_that_does_not_exist_is_named_without_going_to_the_network(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("must not download")
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    with pytest.raises(ValueError, match="directory must be an existing folder"):
+        load_benchmark_result("x.json", tmp_path / "nope")
+
+
+def test_imported_sources_refuses_a_root_that_does_not_exist(tmp_path):
+    with pytest.raises(ValueError, match="root must be an existing folder"):
+        imported_sources(tmp_path / "nope")  # used to find nothing and return []
+
+
+def test_make_provenance_refuses_argv_as_one_string_and_a_missing_script():
+    script = results.REPO_ROOT / "benchmarks" / "maml_common.py"
+    with pytest.raises(TypeError, match="argv must be a list of strings"):
+        make_provenance(script, "--steps 3")  # used to record "python ... - - s t e p s   3"
+    with pytest.raises(ValueError, match="script must be an existing file under root"):
+        make_provenance(results.REPO_ROOT / "benchmarks" / "no_such_script.py", [])
+
+
+def test_finish_provenance_names_a_record_that_is_not_a_started_provenance():
+    with pytest.raises(ValueError, match="provenance must be the dict make_provenance returned"):
+        finish_provenance({"sources": {}})  # already finished: no '_started'
+
+
+def test_stale_sources_refuses_a_root_that_does_not_exist(tmp_path):
+    root = _project(tmp_path, MODEL)
+    with pytest.raises(ValueError, match="root must be an existing folder"):
+        stale_sources(_result_for(root), tmp_path / "nope", declared=tmp_path / "none.json")  # used to call all stale
+
+
+def test_provenance_note_refuses_a_result_without_provenance():
+    with pytest.raises(ValueError, match="result has no provenance"):
+        provenance_note({"rows": []}, "x.json")  # used to print a note as if it were an old result
+
+
+@pytest.mark.parametrize("name", ["benchmarks/results/x.json", 3, "x"])
+def test_provenance_note_refuses_a_name_that_is_not_a_result_file_name(name):
+    result = {"provenance": {"command": "python benchmarks/x.py", "date": "2026-12-01 06:00 UTC", "cpu": "CPU"}}
+    with pytest.raises(ValueError, match="name must be a file name"):
+        provenance_note(result, name)
+
+
+def test_normalised_source_names_text_that_is_not_python():
+    with pytest.raises(ValueError, match="source is not valid Python"):
+        normalised_source("def f(:\n")
+    with pytest.raises(TypeError, match="source must be Python source text"):
+        normalised_source(b"x = 1\n")

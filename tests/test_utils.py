@@ -28,3 +28,15 @@ def test_seed_everything_makes_torch_and_numpy_repeat():
 def test_check_choice_lists_the_allowed_values():
     with pytest.raises(ValueError, match=r"norm must be one of \['a', 'b'\], got 'c'"):
         check_choice("norm", "c", ["a", "b"])
+
+
+@pytest.mark.parametrize("values", [[0.5, float("nan"), 0.7], [0.5, float("inf")], torch.tensor([0.1, float("nan")])])
+def test_confidence_interval_refuses_nan_and_inf_instead_of_returning_nan(values):
+    with pytest.raises(ValueError, match="values must be finite numbers"):
+        mean_confidence_interval(values)
+
+
+@pytest.mark.parametrize("values", [None, "0.5", ["0.5", "0.7"], [[0.5, 0.7], [0.1]]])
+def test_confidence_interval_names_values_when_they_are_not_numbers(values):
+    with pytest.raises(TypeError, match="values must be a sequence"):
+        mean_confidence_interval(values)

@@ -108,3 +108,16 @@ def test_bad_arguments_and_missing_ipywidgets_give_clear_errors(indexed_dataset,
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails as if it were not installed
     with pytest.raises(ImportError, match=r"pip install 'mlbook\[widgets\]'"):
         episode_explorer(indexed_dataset)
+
+
+def test_widgets_refuse_a_string_predictor_a_float_n_way_and_a_negative_seed(indexed_dataset):
+    with pytest.raises(TypeError, match="predict must be callable"):
+        episode_view(indexed_dataset, 2, 1, predict="protonet")
+    with pytest.raises(TypeError, match="predictor_name must be a str"):
+        episode_view(indexed_dataset, 2, 1, predict=lambda ep: ep.query_y, predictor_name=None)
+    with pytest.raises(TypeError, match="n_way must be an int"):
+        episode_explorer(indexed_dataset, n_way=2.5)
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        episode_explorer(indexed_dataset, n_way=2, seed=-3)
+    with pytest.raises(TypeError, match="dataset must be a LabelledImages"):
+        episode_explorer([torch.zeros(4, 4)], n_way=2)

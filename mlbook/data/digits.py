@@ -10,11 +10,16 @@ import torch
 import torch.nn.functional as F
 
 from mlbook.data.dataset import LabelledImages
+from mlbook.validate import check_int, check_memory
+
+#: How many images scikit-learn ships.
+N_DIGITS = 1797
 
 
 def load_digits(image_size: int = 28) -> LabelledImages:
-    if not isinstance(image_size, int) or image_size < 8:
-        raise ValueError(f"image_size must be an int >= 8, got {image_size!r}")
+    """The digits as ``[1797, 1, image_size, image_size]`` images; ``image_size`` is an int >= 8."""
+    check_int("image_size", image_size, minimum=8)
+    check_memory("image_size", 2 * N_DIGITS * image_size * image_size * 4)  # the resized images and a clamped copy
     from sklearn.datasets import load_digits as sklearn_digits
 
     bunch = sklearn_digits()

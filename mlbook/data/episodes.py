@@ -12,14 +12,17 @@ from dataclasses import dataclass, replace
 import torch
 
 from mlbook.data.dataset import LabelledImages
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_device, check_positive_int, check_seed, check_tensor
 
 
 @dataclass
 class Episode:
     """One task. Classification: ``n_way`` classes, ``k_shot`` support and ``q_query`` query examples per
     class, support and query ordered class by class. Regression (sinusoids): ``n_way`` is ``None``.
-    ``classes[i]`` is the dataset class behind episode label ``i`` (``None`` for regression)."""
+    ``classes[i]`` is the dataset class behind episode label ``i`` (``None`` for regression).
+
+    Construction refuses non-tensors, inputs and targets of different lengths and an ``n_way``/``k_shot`` that is
+    not a positive int; the labels' values are for the methods that consume an episode to judge."""
 
     support_x: torch.Tensor
     support_y: torch.Tensor
@@ -29,12 +32,25 @@ class Episode:
     k_shot: int
     classes: torch.Tensor | None = None
 
+    def __post_init__(self) -> None:
+        for x_name, y_name in (("support_x", "support_y"), ("query_x", "query_y")):
+            x, y = check_tensor(x_name, getattr(self, x_name)), check_tensor(y_name, getattr(self, y_name))
+            if x.dim() == 0 or y.dim() == 0 or len(x) != len(y):
+                raise ValueError(
+                    f"{y_name} must have one target per row of {x_name}, got shapes {tuple(y.shape)} and "
+                    f"{tuple(x.shape)}"
+                )
+        if self.n_way is not None:
+            check_positive_int("n_way", self.n_way)
+        check_positive_int("k_shot", self.k_shot)
+
     @property
     def q_query(self) -> int:
         ways = self.n_way or 1
         return self.query_y.shape[0] // ways
 
     def to(self, device: torch.device | str) -> Episode:
+        check_device("device", device)
         return replace(
             self,
             support_x=self.support_x.to(device),
@@ -55,9 +71,9 @@ class EpisodeStream:
         return [self.sample() for _ in range(meta_batch)]
 
     def take(self, count: int) -> Iterator[Episode]:
+        """The next ``count`` episodes, sampled lazily (``count`` is checked at the call, not at the first one)."""
         check_positive_int("count", count)
-        for _ in range(count):
-            yield self.sample()
+        return (self.sample() for _ in range(count))
 
     def __iter__(self) -> Iterator[Episode]:
         while True:
@@ -82,9 +98,14 @@ class EpisodeSampler(EpisodeStream):
         within_group: bool = False,
         seed: int = 0,
     ) -> None:
+        if not isinstance(dataset, LabelledImages):
+            raise TypeError(f"dataset must be a LabelledImages (e.g. from load_omniglot), got {type(dataset).__name__}")
         check_positive_int("n_way", n_way, minimum=2)
         check_positive_int("k_shot", k_shot)
         check_positive_int("q_query", q_query)
+        check_seed("seed", seed)
+        if not isinstance(within_group, bool):
+            raise TypeError(f"within_group must be a bool, got {within_group!r}")
         self.dataset = dataset
         self.n_way, self.k_shot, self.q_query = n_way, k_shot, q_query
         self.within_group = within_group

@@ -23,13 +23,23 @@ import numpy as np
 import torch
 
 from mlbook.data.digits import load_digits
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import (
+    check_choice,
+    check_device,
+    check_int,
+    check_memory,
+    check_positive_int,
+    check_seed,
+    check_tensor,
+)
 
 DIGIT_SIZE = 8
 SPLIT_SEED = 0
 TEST_FRACTION = 0.3
 SPLITS = ("train", "test")
 MAX_CANVAS = 64
+#: The largest jitter some canvas can hold (8 + 2 * jitter + 1 <= MAX_CANVAS).
+MAX_JITTER = (MAX_CANVAS - DIGIT_SIZE - 1) // 2
 
 
 @dataclass
@@ -39,6 +49,8 @@ class MultiTaskImages:
     ``images`` is ``[N, C, H, W]`` float32 in ``[0, 1]`` (ink = 1); ``labels`` is ``[N, T]`` long with
     ``labels[:, t]`` in ``range(num_classes[t])``; ``task_names[t]`` names task ``t``. ``info`` holds extra
     per-example tensors (first dimension ``N``) that say how each example was made, e.g. which source images.
+    Images must be floating point and finite and labels integers (never truncated); a ``TypeError`` or
+    ``ValueError`` naming the argument says otherwise.
     """
 
     images: torch.Tensor
@@ -48,6 +60,10 @@ class MultiTaskImages:
     info: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        check_tensor("images", self.images, floating=True, finite=True)
+        check_tensor("labels", self.labels, floating=False)
+        if isinstance(self.task_names, str | bytes):
+            raise TypeError(f"task_names must be a sequence of names, e.g. ({self.task_names!r},), got a string")
         if self.images.ndim != 4:
             raise ValueError(f"images must be [N, C, H, W], got shape {tuple(self.images.shape)}")
         n, tasks = self.images.shape[0], len(self.task_names)
@@ -56,11 +72,17 @@ class MultiTaskImages:
         if len(self.num_classes) != tasks:
             raise ValueError(f"num_classes must have one entry per task ({tasks}), got {self.num_classes}")
         self.task_names, self.num_classes = tuple(self.task_names), tuple(self.num_classes)
+        for t, count in enumerate(self.num_classes):
+            check_positive_int(f"num_classes[{t}]", count)
         self.labels = self.labels.long()
         for t, (name, count) in enumerate(zip(self.task_names, self.num_classes, strict=True)):
             column = self.labels[:, t]
             if n and (column.min() < 0 or column.max() >= count):
                 raise ValueError(f"labels of task {name!r} must lie in [0, {count - 1}]")
+        if not isinstance(self.info, dict):
+            raise TypeError(f"info must be a dict of tensors, got {type(self.info).__name__}")
+        for key, value in self.info.items():
+            check_tensor(f"info[{key!r}]", value)
         bad = [key for key, value in self.info.items() if value.shape[:1] != (n,)]
         if bad:
             raise ValueError(f"info tensors must have first dimension {n} (one row per example): {bad}")
@@ -78,6 +100,8 @@ class MultiTaskImages:
 
     def subset(self, index: torch.Tensor) -> MultiTaskImages:
         """The examples at ``index`` (positions or a boolean mask), with their labels and info."""
+        if isinstance(index, torch.Tensor) and index.is_floating_point():
+            raise TypeError(f"index must hold positions (integers) or a boolean mask, got dtype {index.dtype}")
         return MultiTaskImages(
             self.images[index],
             self.labels[index],
@@ -87,6 +111,7 @@ class MultiTaskImages:
         )
 
     def to(self, device: torch.device | str) -> MultiTaskImages:
+        check_device("device", device)
         info = {key: value.to(device) for key, value in self.info.items()}
         return MultiTaskImages(self.images.to(device), self.labels.to(device), self.task_names, self.num_classes, info)
 
@@ -124,14 +149,15 @@ def make_multidigits(
     """
     check_positive_int("n", n)
     check_choice("split", split, SPLITS)
-    check_positive_int("seed", seed, minimum=0)
-    check_positive_int("jitter", jitter, minimum=0)
+    check_seed("seed", seed)
+    check_int("jitter", jitter, minimum=0, maximum=MAX_JITTER)
     smallest = DIGIT_SIZE + 2 * jitter + 1
     if not isinstance(canvas, int) or isinstance(canvas, bool) or not smallest <= canvas <= MAX_CANVAS:
         raise ValueError(
             f"canvas must be an int in [{smallest}, {MAX_CANVAS}] (8 + 2 * jitter + 1 keeps the right digit "
             f"strictly below and right of the left one), got {canvas!r}"
         )
+    check_memory("n", 4 * n * canvas * canvas * 4)  # float32 left, right, combined and a copy
     generator = _generator(seed, split)
     sources = _draw_distinct_pairs(digit_pools()[split], n, generator)
     left_corner = torch.randint(0, jitter + 1, (n, 2), generator=generator)

@@ -7,6 +7,7 @@ import io
 import os
 import tempfile
 import zipfile
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,8 @@ import torch
 from PIL import Image
 
 from mlbook.data.dataset import LabelledImages
-from mlbook.data.sources import OMNIGLOT_FILES, cache_dir, fetch
-from mlbook.utils import check_choice
+from mlbook.data.sources import OMNIGLOT_FILES, cache_dir, fetch, is_disk_error, warn_cache_unwritable
+from mlbook.validate import check_choice, check_int
 
 SPLITS = ("background", "evaluation", "background_small1", "background_small2")
 RAW_SIZE = 105
@@ -29,10 +30,12 @@ def load_omniglot(
 
     ``image_size`` resizes the 105x105 originals (28 is the literature's choice); ``None`` keeps them.
     Pixels are in ``[0, 1]`` with ink = 1. The first load decodes the PNGs and caches an array on disk;
-    later loads read the cache (verified by checksum) in well under a second.
+    later loads read the cache (verified by checksum) in well under a second. Where the cache cannot be
+    written (read-only, full disk) the load goes on without it after one warning naming ``$MLBOOK_CACHE``.
     """
     check_choice("split", split, SPLITS)
     _check_image_size(image_size)
+    _check_download(download)
     archive = fetch(OMNIGLOT_FILES[split], download=download)
     key = f"omniglot-v{_CACHE_VERSION}-{split}-{image_size or RAW_SIZE}-{OMNIGLOT_FILES[split].md5[:8]}"
     arrays = _load_cached(key)
@@ -57,6 +60,7 @@ def minimal_splits(
     Sanskrit, Tagalog. ``train=2``: meta-train Greek, Japanese_(katakana), Latin, Sanskrit, Tagalog;
     meta-test Balinese, Early_Aramaic, Korean. No character is ever in both.
     """
+    check_int("train", train)
     check_choice("train", train, (1, 2))
     meta_train = load_omniglot(f"background_small{train}", image_size, download)
     other = load_omniglot(f"background_small{3 - train}", image_size, download)
@@ -75,6 +79,11 @@ def decode_png(data: bytes, image_size: int | None) -> np.ndarray:
 def _check_image_size(image_size: int | None) -> None:
     if image_size is not None and (not isinstance(image_size, int) or not 8 <= image_size <= RAW_SIZE):
         raise ValueError(f"image_size must be None (keep 105x105) or an int in [8, {RAW_SIZE}], got {image_size!r}")
+
+
+def _check_download(download: bool) -> None:
+    if not isinstance(download, bool):
+        raise TypeError(f"download must be True or False, got {download!r}")
 
 
 def _decode_archive(archive: Path, image_size: int | None) -> dict[str, np.ndarray]:
@@ -100,8 +109,17 @@ def _decode_archive(archive: Path, image_size: int | None) -> dict[str, np.ndarr
 # ---- on-disk cache of decoded arrays, protected by a checksum sidecar ---------------------------------
 
 
-def _cache_paths(key: str) -> tuple[Path, Path]:
-    path = cache_dir() / f"{key}.npz"
+def _cache_paths(key: str) -> tuple[Path, Path] | None:
+    """The cached array and its checksum sidecar, or ``None`` (after one warning) when the cache directory
+    cannot be created."""
+    try:
+        directory = cache_dir()
+    except OSError as error:
+        if not is_disk_error(error):
+            raise
+        warn_cache_unwritable(Path(error.filename or "the cache directory"), error)
+        return None
+    path = directory / f"{key}.npz"
     return path, path.with_suffix(".npz.sha256")
 
 
@@ -110,8 +128,11 @@ def _sha256(path: Path) -> str:
 
 
 def _load_cached(key: str) -> dict[str, np.ndarray] | None:
-    """The cached arrays, or ``None`` when absent or when their checksum does not match."""
-    path, digest = _cache_paths(key)
+    """The cached arrays, or ``None`` when absent, unavailable or when their checksum does not match."""
+    paths = _cache_paths(key)
+    if paths is None:
+        return None
+    path, digest = paths
     if not (path.exists() and digest.exists()):
         return None
     if digest.read_text().strip() != _sha256(path):
@@ -121,11 +142,25 @@ def _load_cached(key: str) -> dict[str, np.ndarray] | None:
 
 
 def _save_cached(key: str, arrays: dict[str, np.ndarray]) -> None:
-    path, digest = _cache_paths(key)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
-    with os.fdopen(fd, "wb") as handle:
-        np.savez(handle, **arrays)
-    tmp_path = Path(tmp)
-    checksum = _sha256(tmp_path)
-    tmp_path.replace(path)
-    digest.write_text(checksum + "\n")
+    """Cache ``arrays`` under ``key``. Where the cache cannot be written (read-only, full disk, file-size limit)
+    warn once and go on without it: the caller has its arrays, and no ``.part`` file is left behind."""
+    paths = _cache_paths(key)
+    if paths is None:
+        return
+    path, digest = paths
+    tmp_path = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+        tmp_path = Path(tmp)
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        checksum = _sha256(tmp_path)
+        tmp_path.replace(path)
+        digest.write_text(checksum + "\n")
+    except OSError as error:
+        if tmp_path is not None:
+            with suppress(OSError):
+                tmp_path.unlink(missing_ok=True)
+        if not is_disk_error(error):
+            raise
+        warn_cache_unwritable(path.parent, error)  # a half-written sidecar never matches: the cache is not used

@@ -29,7 +29,7 @@ import torch
 
 from mlbook.data.dataset import LabelledImages
 from mlbook.data.multidigits import MultiTaskImages
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_seed
 
 TASKS = ("alphabet", "character", "character_in_alphabet", "rotation")
 QUARTER_TURNS = 4
@@ -59,7 +59,7 @@ def omniglot_multitask(
     """
     _check_labelled(images)
     _check_tasks(tasks)
-    check_positive_int("seed", seed, minimum=0)
+    check_seed("seed", seed)
     if not isinstance(all_rotations, bool):
         raise TypeError(f"all_rotations must be a bool, got {all_rotations!r}")
     if all_rotations and "rotation" not in tasks:
@@ -99,7 +99,7 @@ def split_by_drawer(
     """
     drawers = _drawers_of(data)
     available = drawers.unique()
-    check_positive_int("seed", seed, minimum=0)
+    check_seed("seed", seed)
     is_int = isinstance(n_test_drawers, int) and not isinstance(n_test_drawers, bool)
     if not is_int or not 1 <= n_test_drawers < len(available):
         raise ValueError(

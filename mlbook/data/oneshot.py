@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlbook.data.omniglot import _check_image_size, decode_png
+from mlbook.data.omniglot import _check_download, _check_image_size, decode_png
 from mlbook.data.sources import OMNIGLOT_FILES, fetch
 from mlbook.utils import mean_confidence_interval
+from mlbook.validate import check_callable, check_number, check_tensor
 
 Classifier = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -31,6 +32,20 @@ class OneShotRun:
     query: torch.Tensor
     answers: torch.Tensor
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str such as 'run01', got {self.name!r}")
+        check_tensor("support", self.support, ndim=4, floating=True, non_empty=True)
+        check_tensor("query", self.query, ndim=4, floating=True, non_empty=True)
+        check_tensor("answers", self.answers, ndim=1, floating=False)
+        if len(self.answers) != len(self.query) or int(self.answers.min()) < 0 or int(self.answers.max()) >= len(
+            self.support
+        ):
+            raise ValueError(
+                f"answers must hold one index in [0, {len(self.support) - 1}] (into support) per query image "
+                f"({len(self.query)}), got {self.answers.tolist()}"
+            )
+
 
 @dataclass
 class OneShotResult:
@@ -40,6 +55,20 @@ class OneShotResult:
     run_error_percent: list[float]
     predictions: torch.Tensor  # [runs, 20] predicted support index for every query
     answers: torch.Tensor  # [runs, 20]
+
+    def __post_init__(self) -> None:
+        check_number("error_percent", self.error_percent, low=0.0, high=100.0)
+        if isinstance(self.run_error_percent, str) or not isinstance(self.run_error_percent, list | tuple):
+            raise TypeError(f"run_error_percent must be a list of percentages, got {self.run_error_percent!r}")
+        for i, value in enumerate(self.run_error_percent):
+            check_number(f"run_error_percent[{i}]", value, low=0.0, high=100.0)
+        check_tensor("predictions", self.predictions, ndim=2, floating=False)
+        check_tensor("answers", self.answers, ndim=2, floating=False)
+        if self.predictions.shape != self.answers.shape:
+            raise ValueError(
+                f"predictions must have the shape of answers {tuple(self.answers.shape)} (runs, trials), "
+                f"got {tuple(self.predictions.shape)}"
+            )
 
     @property
     def accuracy(self) -> float:
@@ -56,6 +85,7 @@ class OneShotResult:
 def load_oneshot_runs(image_size: int | None = 28, download: bool = True) -> list[OneShotRun]:
     """The 20 runs of ``all_runs.zip``; images in ``[0, 1]`` with ink = 1 (``None`` keeps 105x105)."""
     _check_image_size(image_size)
+    _check_download(download)
     archive = fetch(OMNIGLOT_FILES["all_runs"], download=download)
     runs = []
     with zipfile.ZipFile(archive) as zf:
@@ -85,19 +115,26 @@ def score_oneshot(classify: Classifier, runs: list[OneShotRun] | None = None) ->
     """Score ``classify(support, query) -> predicted support index per query`` on the benchmark.
 
     ``classify`` receives ``support`` ``[20, 1, H, W]`` and ``query`` ``[20, 1, H, W]`` and returns a
-    ``[20]`` tensor of indices into ``support``. Error rate = wrong trials / 400, in percent.
+    ``[20]`` tensor of indices into ``support``. Error rate = wrong trials / 400, in percent. Predictions that
+    are not whole numbers (e.g. fractional floats, never truncated) or lie outside ``support`` raise a
+    ``TypeError``/``ValueError`` naming ``classify``.
     """
+    check_callable("classify", classify)
     runs = load_oneshot_runs() if runs is None else runs
-    if not runs:
-        raise ValueError("runs must contain at least one OneShotRun")
+    if not isinstance(runs, list | tuple) or not runs:
+        raise ValueError(f"runs must be a non-empty list of OneShotRun, got {type(runs).__name__}")
+    for i, run in enumerate(runs):
+        if not isinstance(run, OneShotRun):
+            raise TypeError(f"runs[{i}] must be a OneShotRun (from load_oneshot_runs), got {type(run).__name__}")
     predictions = []
     for run in runs:
-        predicted = torch.as_tensor(classify(run.support, run.query)).detach().cpu().long().view(-1)
-        if predicted.shape != run.answers.shape:
+        predicted = _whole_numbers(torch.as_tensor(classify(run.support, run.query)).detach().cpu(), run.name)
+        if predicted.shape not in (run.answers.shape, (*run.answers.shape, 1)):  # [Q] or a kept dimension [Q, 1]
             raise ValueError(
                 f"classify must return {tuple(run.answers.shape)} support indices for {run.name}, "
                 f"got shape {tuple(predicted.shape)}"
             )
+        predicted = predicted.long().view(-1)
         if predicted.min() < 0 or predicted.max() >= len(run.support):
             raise ValueError(f"classify must return indices in [0, {len(run.support) - 1}] for {run.name}")
         predictions.append(predicted)
@@ -114,11 +151,24 @@ def score_oneshot(classify: Classifier, runs: list[OneShotRun] | None = None) ->
 
 def nearest_by_distance(distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Classifier:
     """Turn ``distance(query, support) -> [Q, S]`` into a one-shot classifier (nearest support wins)."""
+    check_callable("distance", distance)
 
     def classify(support: torch.Tensor, query: torch.Tensor) -> torch.Tensor:
         return distance(query, support).argmin(dim=1)
 
     return classify
+
+
+def _whole_numbers(predicted: torch.Tensor, run: str) -> torch.Tensor:
+    """``classify``'s output, refused unless it holds whole numbers (an integer dtype, or floats such as 3.0)."""
+    if predicted.dtype == torch.bool or predicted.is_complex():
+        raise TypeError(f"classify must return integer support indices for {run}, got dtype {predicted.dtype}")
+    if predicted.is_floating_point() and not bool((predicted == predicted.round()).all()):
+        raise ValueError(
+            f"classify must return whole-number support indices for {run} (e.g. distances.argmin(dim=1)), "
+            f"got fractional values such as {predicted[predicted != predicted.round()][0].item()}"
+        )
+    return predicted
 
 
 #: Published error rates (percent) on this benchmark, for tables beside our own numbers, each with its source

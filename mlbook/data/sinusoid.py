@@ -11,7 +11,18 @@ from dataclasses import dataclass
 import torch
 
 from mlbook.data.episodes import Episode
-from mlbook.utils import check_positive_int
+from mlbook.validate import (
+    check_callable,
+    check_memory,
+    check_number,
+    check_positive_int,
+    check_range,
+    check_seed,
+    check_tensor,
+)
+
+#: Bytes per point of an episode: x and y, float32 each.
+_BYTES_PER_POINT = 2 * 4
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,12 @@ class SinusoidTask:
     amplitude: float
     phase: float
 
+    def __post_init__(self) -> None:
+        check_number("amplitude", self.amplitude)
+        check_number("phase", self.phase)
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor("x", x)
         return self.amplitude * torch.sin(x - self.phase)
 
 
@@ -27,7 +43,8 @@ class SinusoidTasks:
     """A seeded stream of sinusoid tasks and K-shot regression episodes (x and y are ``[K, 1]``).
 
     Has the same ``sample()`` / ``sample_batch()`` / ``reset()`` interface as ``EpisodeSampler``, so the
-    shared training loop and ``evaluate`` take it unchanged.
+    shared training loop and ``evaluate`` take it unchanged. ``amplitude``, ``phase`` and ``x_range`` are
+    ``(low, high)`` pairs of finite numbers with ``low < high``.
     """
 
     def __init__(
@@ -39,12 +56,11 @@ class SinusoidTasks:
         q_query: int = 10,
         seed: int = 0,
     ) -> None:
-        check_positive_int("k_shot", k_shot)
-        check_positive_int("q_query", q_query)
+        _check_sizes(k_shot, q_query)
+        check_seed("seed", seed)
         self.k_shot, self.q_query = k_shot, q_query
-        for name, (low, high) in {"amplitude": amplitude, "phase": phase, "x_range": x_range}.items():
-            if not low <= high:
-                raise ValueError(f"{name} must be a (low, high) pair with low <= high, got {(low, high)}")
+        for name, pair in {"amplitude": amplitude, "phase": phase, "x_range": x_range}.items():
+            check_range(name, pair)
         self.amplitude, self.phase, self.x_range = amplitude, phase, x_range
         self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
@@ -64,8 +80,9 @@ class SinusoidTasks:
         """K support and Q query points of one task (a new task unless ``task`` is given)."""
         k_shot = self.k_shot if k_shot is None else k_shot
         q_query = self.q_query if q_query is None else q_query
-        check_positive_int("k_shot", k_shot)
-        check_positive_int("q_query", q_query)
+        _check_sizes(k_shot, q_query)
+        if task is not None:
+            check_callable("task", task)
         task = task or self.sample_task()
         support_x, query_x = self.sample_inputs(k_shot), self.sample_inputs(q_query)
         episode = Episode(support_x, task(support_x), query_x, task(query_x), n_way=None, k_shot=k_shot)
@@ -83,3 +100,10 @@ class SinusoidTasks:
     def reset(self) -> None:
         """Restart the task stream from the beginning (same seed, same tasks)."""
         self.generator = torch.Generator().manual_seed(self.seed)
+
+
+def _check_sizes(k_shot: int, q_query: int) -> None:
+    check_positive_int("k_shot", k_shot)
+    check_positive_int("q_query", q_query)
+    check_memory("k_shot", k_shot * _BYTES_PER_POINT)
+    check_memory("q_query", q_query * _BYTES_PER_POINT)

@@ -33,6 +33,7 @@ from mlbook.grading.extract import SubmissionError, definitions, read_notebook
 from mlbook.grading.runner import CaseResult, QuestionResult, load_test_file
 from mlbook.grading.sandbox import Limits, SandboxUnavailable
 from mlbook.grading.wire import clean_text
+from mlbook.validate import check_callable, check_choice, check_non_negative, check_positive, check_positive_int
 
 DEFAULT_TEST_TIMEOUT = 60.0
 DEFAULT_OUTPUT_LIMIT = 1_000_000  # characters printed per question
@@ -58,12 +59,17 @@ class TestSuite:
     def from_directory(cls, directory: str | Path, questions: Iterable[str] | None = None) -> TestSuite:
         from mlbook.grading.assign import _natural
 
-        directory = Path(directory)
+        directory = _existing("directory", directory, folder=True)
+        if questions is not None and (isinstance(questions, str) or not all(isinstance(q, str) for q in questions)):
+            raise TypeError(f"questions must be a list of question names such as ['q1', 'q2'], got {questions!r}")
         names = (
             list(questions) if questions is not None else sorted((p.stem for p in directory.glob("*.py")), key=_natural)
         )
         if not names:
-            raise ValueError(f"no test files (*.py) in {directory}")
+            raise ValueError(f"directory has no test files (*.py) for the questions asked: {directory}")
+        unknown = [name for name in names if not (directory / f"{name}.py").is_file()]
+        if unknown:
+            raise ValueError(f"questions {unknown} have no test file in {directory}")
         paths, possible, cases = {}, {}, {}
         for name in names:
             test_file = load_test_file(directory / f"{name}.py")
@@ -82,6 +88,14 @@ class SubmissionResult:
     submission: str
     questions: dict[str, QuestionResult]
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.submission, str):
+            raise TypeError(f"submission must be the submission's name (a str), got {type(self.submission).__name__}")
+        if not isinstance(self.questions, dict):
+            raise TypeError(f"questions must be a dict question -> QuestionResult, got {type(self.questions).__name__}")
+        if not isinstance(self.notes, list):
+            raise TypeError(f"notes must be a list of strings, got {type(self.notes).__name__}")
 
     @property
     def total(self) -> float:
@@ -114,6 +128,44 @@ class GradingOptions:
     start_method: str = "forkserver" if sys.platform != "win32" else "subprocess"
     isolate: bool = True  # False: submissions run without the OS sandbox (--unsafe-no-sandbox; trusted input only)
     limits: Limits = field(default_factory=Limits)
+
+    def __post_init__(self) -> None:
+        for name in ("test_timeout", "load_timeout"):  # None: no limit
+            if getattr(self, name) is not None:
+                check_positive(name, getattr(self, name))
+        if self.output_limit is not None:
+            check_positive_int("output_limit", self.output_limit)
+        check_positive_int("threads", self.threads)
+        if self.notebook_name is not None and not isinstance(self.notebook_name, str):
+            raise TypeError(f"notebook_name must be a file name (a str) or None, got {self.notebook_name!r}")
+        check_non_negative("kill_grace", self.kill_grace)
+        check_choice("start_method", self.start_method, START_METHODS)
+        if not isinstance(self.isolate, bool):
+            raise TypeError(f"isolate must be True or False, got {self.isolate!r}")
+        if not isinstance(self.limits, Limits):
+            raise TypeError(f"limits must be a mlbook.grading.Limits, got {type(self.limits).__name__}")
+
+
+START_METHODS = ("forkserver", "subprocess")
+
+
+def _existing(name: str, path, folder: bool = False) -> Path:
+    """``path`` as a ``Path`` that exists (a folder when ``folder``); errors name the argument."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{name} not found: {path}")
+    if folder and not path.is_dir():
+        raise ValueError(f"{name} must be a folder, got the file {path}")
+    return path
+
+
+def _check_grading(suite, options) -> None:
+    if not isinstance(suite, TestSuite):
+        raise TypeError(f"suite must be a TestSuite (TestSuite.from_directory(...)), got {type(suite).__name__}")
+    if options is not None and not isinstance(options, GradingOptions):
+        raise TypeError(f"options must be a GradingOptions or None, got {type(options).__name__}")
 
 
 _PROBED: list[str | None] = []
@@ -247,6 +299,11 @@ class _ForkedWorker:
         self.process.join()
 
 
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{type(value).__name__} {text[:60]}..."
+
+
 def _start_worker(spec_path: Path, options: GradingOptions):
     if options.start_method == "forkserver":
         return _ForkedWorker(spec_path, options)
@@ -310,7 +367,11 @@ def validated(question: str, data, suite: TestSuite) -> QuestionResult:
 def grade_submission(
     submission: str | Path, suite: TestSuite, options: GradingOptions | None = None
 ) -> SubmissionResult:
-    """Grade one notebook (or otter export zip) against ``suite``; never raises for a bad submission."""
+    """Grade one notebook (or otter export zip) against ``suite``; never raises for a bad submission (a wrong
+    argument of the grader's own gets a ``TypeError`` / ``ValueError`` before anything runs)."""
+    if not isinstance(submission, (str, os.PathLike)):
+        raise TypeError(f"submission must be a path (str or pathlib.Path), got {type(submission).__name__}")
+    _check_grading(suite, options)
     options = options or GradingOptions()
     require_sandbox(options)
     submission = Path(submission)
@@ -415,6 +476,8 @@ def _run_worker(
 
 def find_submissions(folder: str | Path) -> list[Path]:
     """Every ``.ipynb`` and ``.zip`` under ``folder`` (checkpoints excluded), sorted."""
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a path (str or pathlib.Path), got {type(folder).__name__}")
     folder = Path(folder)
     if folder.is_file():
         return [folder]
@@ -438,6 +501,12 @@ def grade_folder(
     progress: bool = True,
 ) -> list[SubmissionResult]:
     """Grade every submission in ``folder`` (``jobs`` at a time); submissions are named by relative path."""
+    _check_grading(suite, options)
+    check_positive_int("jobs", jobs)
+    if grade is not None:
+        check_callable("grade", grade)
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a path (str or pathlib.Path), got {type(folder).__name__}")
     folder = Path(folder)
     if grade is None:
         require_sandbox(options or GradingOptions())
@@ -464,6 +533,15 @@ def write_scores(
     json_path: str | Path | None = None,
 ) -> None:
     """The score table: CSV (one row per submission, one column per question) and/or JSON (with every case)."""
+    if not isinstance(results, list) or not all(isinstance(r, SubmissionResult) for r in results):
+        raise TypeError(f"results must be a list of SubmissionResult (from grade_folder), got {_describe(results)}")
+    _check_grading(suite, None)
+    if csv_path is None and json_path is None:
+        raise ValueError("csv_path and json_path are both None: give at least one file to write the scores to")
+    for r in results:
+        missing = [q for q in suite.questions if q not in r.questions]
+        if missing:
+            raise ValueError(f"results: {r.submission} has no score for {missing}: was it graded against this suite?")
     if csv_path is not None:
         with open(csv_path, "w", newline="", encoding="utf-8", errors="replace") as handle:
             writer = csv.writer(handle)
@@ -488,6 +566,10 @@ def grade_with_otter_run(
     submission: str | Path, autograder_zip: str | Path, suite: TestSuite, timeout: float = 600.0
 ) -> SubmissionResult:
     """Grade one submission with ``otter run`` (whole notebook executed by otter, hidden tests included)."""
+    _existing("submission", submission)
+    _existing("autograder_zip", autograder_zip)
+    _check_grading(suite, None)
+    check_positive("timeout", timeout)
     submission = Path(submission)
     result = SubmissionResult(submission.name, {})
     with tempfile.TemporaryDirectory(prefix="mlbook-otter-run-") as out:

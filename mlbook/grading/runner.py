@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from mlbook.validate import check_callable, check_non_negative, check_positive, check_positive_int
 
 MESSAGE_LIMIT = 2000  # characters of a failure message kept in reports
 
@@ -36,6 +39,11 @@ class CaseResult:
     passed: bool
     message: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be the test case's name (a str), got {type(self.name).__name__}")
+        check_non_negative("points", self.points)
+
 
 @dataclass
 class QuestionResult:
@@ -45,11 +53,21 @@ class QuestionResult:
     cases: list[CaseResult] = field(default_factory=list)
     error: str | None = None  # why the question got no points as a whole (timeout, crash, output flood)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.question, str):
+            raise TypeError(f"question must be the question's name (a str), got {type(self.question).__name__}")
+        check_non_negative("score", self.score)
+        check_non_negative("possible", self.possible)
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> QuestionResult:
+        if not isinstance(data, dict) or not {"question", "score", "possible"} <= set(data):
+            raise ValueError(
+                f"data must be a dict with question, score and possible (from to_dict), got {data!r}"[:300]
+            )
         cases = [CaseResult(**case) for case in data.get("cases", [])]
         return cls(data["question"], data["score"], data["possible"], cases, data.get("error"))
 
@@ -166,6 +184,18 @@ def run_test_file(
     whole question scores 0. ``on_case(i)`` is called before case ``i`` runs (the worker reports progress).
     ``stop_on_failure`` skips the cases after the first failure (mutation testing only needs one).
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a test file's path (str or pathlib.Path), got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"path: no test file at {path}")
+    if not isinstance(env, dict):
+        raise TypeError(f"env must be a dict (the namespace the tests call into), got {type(env).__name__}")
+    if test_timeout is not None:
+        check_positive("test_timeout", test_timeout)
+    if output_limit is not None:
+        check_positive_int("output_limit", output_limit)
+    if on_case is not None:
+        check_callable("on_case", on_case)
     from otter.test_files.abstract_test import TestCaseResult
 
     test_file = load_test_file(path)

@@ -14,6 +14,8 @@ EXERCISES_ENV = "MLBOOK_EXERCISES"
 def exercises_root(start: str | Path | None = None) -> Path:
     """The ``exercises/`` directory: ``$MLBOOK_EXERCISES``, else the nearest ``exercises/`` above ``start``
     (default: the working directory), else the one beside the installed (editable) package."""
+    if start is not None:
+        _folder("start", start)
     if os.environ.get(EXERCISES_ENV):
         return Path(os.environ[EXERCISES_ENV]).resolve()
     here = Path(start or Path.cwd()).resolve()
@@ -39,6 +41,12 @@ class ExerciseSet:
     name: str
     directory: Path
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be the set's name such as 'ch01', got {self.name!r}")
+        if not isinstance(self.directory, Path):
+            raise TypeError(f"directory must be a pathlib.Path, got {type(self.directory).__name__}")
+
     @property
     def notebook_name(self) -> str:
         return f"{self.name}_exercises.ipynb"
@@ -59,7 +67,7 @@ class ExerciseSet:
 
 def list_sets(root: str | Path | None = None) -> list[ExerciseSet]:
     """Every set under ``root`` (default :func:`exercises_root`) that has a master notebook."""
-    base = Path(root) if root is not None else exercises_root()
+    base = _folder("root", root) if root is not None else exercises_root()
     return [
         ExerciseSet(folder.name, folder)
         for folder in sorted(p for p in base.iterdir() if p.is_dir())
@@ -68,10 +76,20 @@ def list_sets(root: str | Path | None = None) -> list[ExerciseSet]:
 
 
 def get_set(name: str, root: str | Path | None = None) -> ExerciseSet:
+    """The set called ``name`` (e.g. ``"ch01"``) under ``root`` (default :func:`exercises_root`)."""
     sets = {s.name: s for s in list_sets(root)}
     if name not in sets:
-        raise ValueError(f"set must be one of {sorted(sets)}, got {name!r}")
+        raise ValueError(f"name must be one of the sets {sorted(sets)}, got {name!r}")
     return sets[name]
+
+
+def _folder(name: str, path) -> Path:
+    """``path`` as a ``Path`` to an existing folder; errors name the argument."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
+    if not Path(path).is_dir():
+        raise ValueError(f"{name} must be an existing folder, got {str(path)!r}")
+    return Path(path)
 
 
 def launch_links(name: str, ref: str = "main") -> dict[str, str]:

@@ -15,13 +15,14 @@ from torch import nn
 from mlbook.data.episodes import Episode
 from mlbook.models import Conv4
 from mlbook.training import EpisodicMethod
+from mlbook.validate import check_bool, check_device, check_labels, check_module, check_tensor
 
 
 def fast_bfloat16(device: torch.device | str = "cpu") -> bool:
     """Whether bfloat16 mixed precision is likely to be faster than float32 on ``device``: a CUDA GPU with
     bfloat16 support, or a CPU with native bfloat16 instructions (AVX512-BF16 or AMX). Elsewhere bfloat16 is
     emulated and slower, so the book only turns ``mixed_precision`` on where this says so."""
-    device = torch.device(device)
+    device = check_device("device", device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if device.type != "cpu":
@@ -41,28 +42,42 @@ def default_encoder(hidden: int = 64, norm: str = "batch", image_size: int = 28,
     return Conv4(in_channels=in_channels, hidden=hidden, norm=norm, image_size=image_size)
 
 
+
 def check_episode(episode: Episode) -> None:
-    """Raise a clear ``ValueError`` unless ``episode`` is a well-formed classification episode."""
+    """Raise a clear ``TypeError``/``ValueError`` unless ``episode`` is a well-formed classification episode:
+    finite floating-point images ``[batch, C, H, W]`` of one size on one device, at least one support and one
+    query example, integer labels in ``0..n_way-1`` and every class in the support set. Every metric method
+    checks its episodes here, before any work is done."""
+    if not isinstance(episode, Episode):
+        raise TypeError(f"episode must be an Episode (e.g. from EpisodeSampler.sample()), got {type(episode).__name__}")
     if episode.n_way is None:
         raise ValueError("metric methods classify: episode.n_way must be an int, got None (a regression episode?)")
-    sx, sy, qx = episode.support_x, episode.support_y, episode.query_x
-    if sx.ndim != 4 or qx.ndim != 4:
-        raise ValueError(
-            f"support_x and query_x must be [batch, C, H, W] images, got shapes {tuple(sx.shape)} and {tuple(qx.shape)}"
-        )
+    sx, sy, qx, qy = episode.support_x, episode.support_y, episode.query_x, episode.query_y
+    for name, images in (("episode.support_x", sx), ("episode.query_x", qx)):
+        if images.ndim != 4:
+            raise ValueError(f"{name} must be [batch, C, H, W] images, got shape {tuple(images.shape)}")
+        check_tensor(name, images, floating=True, non_empty=True)
     if sx.shape[1:] != qx.shape[1:]:
-        raise ValueError(f"support and query images must have one shape, got {tuple(sx.shape)} and {tuple(qx.shape)}")
-    if sy.shape != (sx.shape[0],):
-        raise ValueError(f"support_y must have shape ({sx.shape[0]},), got {tuple(sy.shape)}")
-    if episode.query_y.shape != (qx.shape[0],):
-        raise ValueError(f"query_y must have shape ({qx.shape[0]},), got {tuple(episode.query_y.shape)}")
-    if sy.numel() == 0 or qx.shape[0] == 0:
-        raise ValueError("an episode needs at least one support and one query example")
-    if int(sy.min()) < 0 or int(sy.max()) >= episode.n_way:
-        raise ValueError(f"support_y must lie in [0, {episode.n_way - 1}] for n_way={episode.n_way}")
+        raise ValueError(
+            f"episode.support_x and episode.query_x must hold images of one shape, got {tuple(sx.shape)} and "
+            f"{tuple(qx.shape)}"
+        )
+    devices = {tensor.device for tensor in (sx, sy, qx, qy)}
+    if len(devices) > 1:
+        raise ValueError(
+            f"episode tensors must be on one device, got support_x on {sx.device}, support_y on {sy.device}, "
+            f"query_x on {qx.device}, query_y on {qy.device} (use episode.to(device))"
+        )
+    check_tensor("episode.support_x", sx, finite=True)
+    check_tensor("episode.query_x", qx, finite=True)
+    check_labels("episode.support_y", sy, episode.n_way)
+    check_labels("episode.query_y", qy, episode.n_way)
     missing = sorted(set(range(episode.n_way)) - set(sy.tolist()))
     if missing:
-        raise ValueError(f"every class needs at least one support example; classes {missing[:5]} have none")
+        raise ValueError(
+            f"episode.support_y must hold every class 0..{episode.n_way - 1} at least once; classes {missing[:5]} "
+            "have no support example"
+        )
 
 
 class MetricMethod(EpisodicMethod):
@@ -78,9 +93,11 @@ class MetricMethod(EpisodicMethod):
         self, encoder: nn.Module | None = None, *, channels_last: bool = False, mixed_precision: bool = False
     ) -> None:
         super().__init__()
+        if encoder is not None:
+            check_module("encoder", encoder)
         self.encoder = encoder if encoder is not None else default_encoder()
-        self.channels_last = bool(channels_last)
-        self.mixed_precision = bool(mixed_precision)
+        self.channels_last = check_bool("channels_last", channels_last)
+        self.mixed_precision = check_bool("mixed_precision", mixed_precision)
         if self.channels_last:
             self.encoder.to(memory_format=torch.channels_last)
 
@@ -93,11 +110,22 @@ class MetricMethod(EpisodicMethod):
         return out.float()
 
     def embed_episode(self, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
-        """Support and query embeddings from ONE forward pass (so BatchNorm sees one batch in training)."""
+        """Support and query embeddings from ONE forward pass (so BatchNorm sees one batch in training).
+        ``episode`` must pass ``check_episode`` and sit on the device of the method's parameters."""
+        self._check_device_of(episode)
         check_episode(episode)
         n_support = episode.support_x.shape[0]
         features = self.embed(torch.cat([episode.support_x, episode.query_x]))
         return features[:n_support], features[n_support:]
+
+    def _check_device_of(self, episode: Episode) -> None:
+        parameter = next(self.parameters(), None)
+        images = episode.support_x if isinstance(episode, Episode) else None
+        if parameter is not None and isinstance(images, torch.Tensor) and images.device != parameter.device:
+            raise ValueError(
+                f"episode is on {images.device} but the method's parameters are on {parameter.device}: "
+                "move one of them (episode.to(device) or method.to(device))"
+            )
 
 
 def with_batch_statistics(method: nn.Module) -> nn.Module:
@@ -107,6 +135,7 @@ def with_batch_statistics(method: nn.Module) -> nn.Module:
     For a metric method the "batch" at test time is one episode (support and query embedded together), so
     this is transductive: the query set influences the normalisation. The book compares both ways.
     """
+    check_module("method", method)
     copied = copy.deepcopy(method)
     for module in copied.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm):

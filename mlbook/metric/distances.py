@@ -9,12 +9,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_choice, check_labels, check_positive, check_positive_int, check_tensor
 
 
 def _check_pair(a: torch.Tensor, b: torch.Tensor) -> None:
-    if a.ndim != 2 or b.ndim != 2:
-        raise ValueError(f"a and b must be [rows, features] matrices, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    """``a`` and ``b``: floating-point ``[rows, features]`` matrices with the same number of features."""
+    for name, matrix in (("a", a), ("b", b)):
+        check_tensor(name, matrix, floating=True)
+        if matrix.ndim != 2:
+            raise ValueError(f"{name} must be a [rows, features] matrix, got shape {tuple(matrix.shape)}")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b must have the same number of features, got {a.shape[1]} and {b.shape[1]}")
 
@@ -35,8 +38,10 @@ def euclidean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def cosine_similarity(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """``s[i, j] = a_i . b_j / (||a_i|| ||b_j||)`` in ``[-1, 1]``."""
+    """``s[i, j] = a_i . b_j / (||a_i|| ||b_j||)`` in ``[-1, 1]`` (``eps``, a finite number > 0, guards against
+    division by zero)."""
     _check_pair(a, b)
+    check_positive("eps", eps)
     return F.normalize(a, dim=1, eps=eps) @ F.normalize(b, dim=1, eps=eps).T
 
 
@@ -69,7 +74,9 @@ def class_means(embeddings: torch.Tensor, labels: torch.Tensor, n_way: int) -> t
     Works for any order of the examples and any number of shots per class (even unequal ones).
     """
     check_positive_int("n_way", n_way)
-    if embeddings.ndim != 2 or labels.shape != (embeddings.shape[0],):
+    check_tensor("embeddings", embeddings, ndim=2, floating=True)
+    check_labels("labels", labels, n_way)
+    if labels.shape != (embeddings.shape[0],):
         raise ValueError(
             f"embeddings must be [S, D] and labels [S], got shapes {tuple(embeddings.shape)} and {tuple(labels.shape)}"
         )

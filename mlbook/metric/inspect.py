@@ -5,13 +5,15 @@ from __future__ import annotations
 import torch
 
 from mlbook.metric.base import MetricMethod
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_module, check_positive_int, check_tensor
 
 
 @torch.no_grad()
 def embed_images(method: MetricMethod, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """f_θ(x) for ``images`` ``[B, C, H, W]`` in evaluation mode, flattened to ``[B, D]``, in batches."""
+    check_module("method", method)
     check_positive_int("batch_size", batch_size)
+    check_tensor("images", images, floating=True, non_empty=True)
     if images.ndim != 4:
         raise ValueError(f"images must be [batch, C, H, W], got shape {tuple(images.shape)}")
     was_training = method.training
@@ -27,6 +29,13 @@ def embed_images(method: MetricMethod, images: torch.Tensor, batch_size: int = 2
 def pca_2d(points: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
     """Project ``points`` ``[n, D]`` onto their first two principal components; ``others`` (e.g. the
     prototypes) go through the same projection so everything lands in one picture."""
+    check_tensor("points", points, floating=True, finite=True)
+    for index, other in enumerate(others):
+        check_tensor(f"others[{index}]", other, ndim=2)
+        if other.shape[1] != points.shape[-1]:
+            raise ValueError(
+                f"others[{index}] must have the {points.shape[-1]} features of points, got {tuple(other.shape)}"
+            )
     if points.ndim != 2 or points.shape[0] < 2:
         raise ValueError(f"points must be [n >= 2, D], got shape {tuple(points.shape)}")
     points = points.double()

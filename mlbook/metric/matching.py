@@ -20,7 +20,7 @@ from torch import nn
 from mlbook.data.episodes import Episode
 from mlbook.metric.base import MetricMethod
 from mlbook.metric.distances import cosine_similarity
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_bool, check_positive, check_positive_int, check_tensor
 
 
 class FullContextEmbedding(nn.Module):
@@ -42,12 +42,24 @@ class FullContextEmbedding(nn.Module):
         self.support_lstm = nn.LSTM(dim, dim, batch_first=True, bidirectional=True)
         self.query_cell = nn.LSTMCell(dim, dim)
 
+    def _check_embeddings(self, name: str, embeddings) -> None:
+        check_tensor(name, embeddings, ndim=2, floating=True)
+        if embeddings.shape[1] != self.dim:
+            raise ValueError(
+                f"{name} must be [rows, {self.dim}] embeddings (dim={self.dim}), got {tuple(embeddings.shape)}"
+            )
+
     def context_support(self, support: torch.Tensor) -> torch.Tensor:
+        """g over the support embeddings ``[S, dim]``."""
+        self._check_embeddings("support", support)
         out, _ = self.support_lstm(support.unsqueeze(0))  # [1, S, 2D]
         forward, backward = out[0].split(self.dim, dim=-1)
         return support + forward + backward
 
     def context_query(self, query: torch.Tensor, support_g: torch.Tensor) -> torch.Tensor:
+        """f for the query embeddings ``[Q, dim]`` given g's output ``support_g`` ``[S, dim]``."""
+        self._check_embeddings("query", query)
+        self._check_embeddings("support_g", support_g)
         h = torch.zeros_like(query)
         c = torch.zeros_like(query)
         readout = torch.zeros_like(query)
@@ -60,7 +72,8 @@ class FullContextEmbedding(nn.Module):
 
 class MatchingNetwork(MetricMethod):
     """Matching Networks. ``fce=True`` adds full context embeddings (needs ``embedding_dim`` unless the
-    encoder has an ``embedding_dim`` attribute, as ``Conv4`` does); ``scale`` initialises τ."""
+    encoder has an ``embedding_dim`` attribute, as ``Conv4`` does); ``scale`` (a finite number > 0)
+    initialises τ."""
 
     def __init__(
         self,
@@ -75,8 +88,12 @@ class MatchingNetwork(MetricMethod):
         mixed_precision: bool = False,
     ) -> None:
         super().__init__(encoder, channels_last=channels_last, mixed_precision=mixed_precision)
-        if scale <= 0:
-            raise ValueError(f"scale must be > 0, got {scale!r}")
+        check_positive("scale", scale)
+        check_bool("fce", fce)
+        check_bool("learn_scale", learn_scale)
+        check_positive_int("fce_steps", fce_steps)
+        if embedding_dim is not None:
+            check_positive_int("embedding_dim", embedding_dim)
         self.log_scale = nn.Parameter(torch.tensor(float(scale)).log(), requires_grad=learn_scale)
         self.fce: FullContextEmbedding | None = None
         if fce:

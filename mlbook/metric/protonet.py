@@ -16,12 +16,12 @@ from mlbook.data.episodes import Episode
 from mlbook.metric.base import MetricMethod
 from mlbook.metric.distances import class_means, cosine_similarity, squared_euclidean
 from mlbook.training import classification_loss
-from mlbook.utils import check_choice
+from mlbook.validate import check_choice, check_positive
 
 
 class PrototypicalNetwork(MetricMethod):
     """ProtoNet over any encoder. ``distance``: ``"squared_euclidean"`` (the paper's) or ``"cosine"``
-    (scaled by a learnable temperature initialised at ``scale``)."""
+    (scaled by a learnable temperature initialised at ``scale``, a finite number > 0)."""
 
     DISTANCE_CHOICES = ("squared_euclidean", "cosine")
 
@@ -36,6 +36,7 @@ class PrototypicalNetwork(MetricMethod):
     ) -> None:
         super().__init__(encoder, channels_last=channels_last, mixed_precision=mixed_precision)
         check_choice("distance", distance, self.DISTANCE_CHOICES)
+        check_positive("scale", scale)
         self.distance = distance
         # log-parametrised so it stays positive; only used (and only trained) for cosine
         self.log_scale = nn.Parameter(torch.tensor(float(scale)).log(), requires_grad=distance == "cosine")

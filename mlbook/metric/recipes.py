@@ -19,7 +19,7 @@ from mlbook.metric.protonet import PrototypicalNetwork
 from mlbook.metric.relation import RelationNetwork, feature_map_encoder
 from mlbook.metric.siamese import SiameseNetwork
 from mlbook.training import train
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_bool, check_choice, check_int, check_positive, check_positive_int, check_seed
 
 METHOD_NAMES = ("protonet", "protonet_cosine", "matching", "matching_fce", "relation", "siamese")
 
@@ -73,6 +73,10 @@ def training_sampler(
 ):
     """The meta-training episode stream: optionally rotations as new classes (x4 classes) and random affine
     distortions of every image (``distortion=True`` means Koch et al.'s ``RandomAffine()``)."""
+    _check_meta_train(meta_train)
+    check_bool("rotations", rotations)
+    if not isinstance(distortion, RandomAffine | bool | None):
+        raise TypeError(f"distortion must be a RandomAffine, True, False or None, got {distortion!r}")
     dataset = meta_train.with_rotations() if rotations else meta_train
     sampler = EpisodeSampler(dataset, n_way, k_shot, q_query, within_group=within_group, seed=seed)
     if distortion is True:
@@ -85,9 +89,15 @@ def training_sampler(
 def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int = 0):
     """Decay every learning rate of ``optimizer`` along a half cosine to 0 over ``steps`` optimiser steps
     (after a linear ``warmup``). The schedule advances by itself after each ``optimizer.step()`` (a post
-    hook), so the shared training loop needs no change. Returns the ``LambdaLR`` scheduler."""
+    hook), so the shared training loop needs no change. Returns the ``LambdaLR`` scheduler: pass it to ``train`` as
+    ``scheduler=`` so a checkpoint saves it and a resumed run continues the schedule. ``warmup`` must be shorter
+    than ``steps`` (else the rate would never decay)."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     check_positive_int("steps", steps)
     check_positive_int("warmup", warmup, minimum=0)
+    if warmup >= steps:
+        raise ValueError(f"warmup must be fewer steps than steps={steps} (the whole schedule), got {warmup}")
 
     def factor(step: int) -> float:
         if step < warmup:
@@ -131,10 +141,12 @@ def recipe_for(method: str, **changes) -> dict:
         raise ValueError(f"unknown recipe keys {unknown}; known: {sorted(RECIPE)} and 'options'")
     if recipe["mixed_precision"] is None:
         recipe["mixed_precision"] = fast_bfloat16()
-    return recipe
+    return _check_recipe(recipe)
 
 
 def sampler_from_recipe(meta_train: LabelledImages, recipe: dict, seed: int = 0):
+    """The meta-training episode stream of ``recipe`` (see ``training_sampler``)."""
+    _check_recipe(recipe)
     distortion = recipe["distortion"]
     if isinstance(distortion, dict):
         distortion = RandomAffine(**distortion)
@@ -151,6 +163,8 @@ def sampler_from_recipe(meta_train: LabelledImages, recipe: dict, seed: int = 0)
 
 
 def method_from_recipe(method: str, recipe: dict) -> MetricMethod:
+    """A fresh ``method`` built as ``recipe`` says (width, mixed precision, options)."""
+    _check_recipe(recipe)
     return build_method(
         method,
         hidden=recipe["hidden"],
@@ -161,16 +175,31 @@ def method_from_recipe(method: str, recipe: dict) -> MetricMethod:
 
 
 def train_from_recipe(
-    method: str, meta_train: LabelledImages, steps: int, recipe: dict | None = None, *, seed: int = 0, progress=False
+    method: str,
+    meta_train: LabelledImages,
+    steps: int,
+    recipe: dict | None = None,
+    *,
+    seed: int = 0,
+    progress=False,
+    checkpoint=None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
 ):
-    """Build ``method`` and meta-train it for ``steps`` steps with the shared loop -> ``(method, history)``."""
+    """Build ``method`` and meta-train it for ``steps`` steps with the shared loop -> ``(method, history)``.
+
+    ``checkpoint``, ``checkpoint_every`` and ``resume`` go to ``train``: an interrupted run resumed with the same
+    arguments ends bit for bit where the uninterrupted one does (the cosine schedule is checkpointed too)."""
+    check_choice("method", method, METHOD_NAMES)
+    _check_meta_train(meta_train)
+    check_positive_int("steps", steps)
+    check_seed("seed", seed)
     recipe = recipe if recipe is not None else recipe_for(method)
-    check_choice("schedule", recipe["schedule"], ("cosine", "constant"))
+    _check_recipe(recipe)
     torch.manual_seed(seed)
     model = method_from_recipe(method, recipe)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe["lr"])
-    if recipe["schedule"] == "cosine":
-        cosine_schedule(optimizer, steps)
+    scheduler = cosine_schedule(optimizer, steps) if recipe["schedule"] == "cosine" else None
     history = train(
         model,
         sampler_from_recipe(meta_train, recipe, seed),
@@ -178,5 +207,44 @@ def train_from_recipe(
         optimizer=optimizer,
         seed=seed,
         progress=progress,
+        scheduler=scheduler,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
     )
     return model, history
+
+
+# ---------------------------------------------------------------------------------------------- argument checks
+
+
+def _check_meta_train(meta_train) -> None:
+    if not isinstance(meta_train, LabelledImages):
+        raise TypeError(
+            f"meta_train must be a LabelledImages (e.g. from minimal_splits), got {type(meta_train).__name__}"
+        )
+
+
+
+def _check_recipe(recipe) -> dict:
+    """A complete recipe (every key of ``RECIPE``, optionally ``options``) whose values make sense."""
+    if not isinstance(recipe, dict):
+        raise TypeError(f"recipe must be a dict such as recipe_for('protonet'), got {type(recipe).__name__}")
+    missing = sorted(set(RECIPE) - set(recipe))
+    if missing:
+        raise ValueError(f"recipe lacks the keys {missing}: build it with recipe_for(method, **changes)")
+    check_int("recipe['n_way']", recipe["n_way"], minimum=2)
+    for key in ("k_shot", "q_query", "hidden"):
+        check_positive_int(f"recipe['{key}']", recipe[key])
+    check_positive("recipe['lr']", recipe["lr"])
+    check_choice("recipe['schedule']", recipe["schedule"], ("cosine", "constant"))
+    for key in ("rotations", "within_group"):
+        check_bool(f"recipe['{key}']", recipe[key])
+    if not isinstance(recipe["distortion"], bool | dict | RandomAffine | None):
+        raise TypeError(f"recipe['distortion'] must be a bool, a dict of RandomAffine arguments or a RandomAffine, "
+                        f"got {recipe['distortion']!r}")
+    if recipe["mixed_precision"] is not None:
+        check_bool("recipe['mixed_precision']", recipe["mixed_precision"])
+    if not isinstance(recipe.get("options", {}), dict):
+        raise TypeError(f"recipe['options'] must be a dict of constructor arguments, got {recipe['options']!r}")
+    return recipe

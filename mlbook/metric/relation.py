@@ -18,7 +18,7 @@ from mlbook.data.episodes import Episode
 from mlbook.metric.base import MetricMethod
 from mlbook.metric.distances import class_means
 from mlbook.models import Conv4, make_norm
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_choice, check_positive_int, check_tensor
 
 LOSSES = ("mse", "cross_entropy")
 
@@ -40,6 +40,7 @@ class RelationModule(nn.Module):
         super().__init__()
         check_positive_int("channels", channels)
         check_positive_int("hidden", hidden)
+        self.channels = channels
         self.body = nn.Sequential(
             nn.Conv2d(2 * channels, channels, kernel_size=3, padding=1),
             make_norm(norm, channels),
@@ -54,6 +55,12 @@ class RelationModule(nn.Module):
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """``pairs`` ``[P, 2C, s, s]`` -> relation logits ``[P]`` (apply a sigmoid for scores in (0, 1))."""
+        check_tensor("pairs", pairs, ndim=4, floating=True)
+        if pairs.shape[1] != 2 * self.channels:
+            raise ValueError(
+                f"pairs must be [P, {2 * self.channels}, s, s] (query and class maps of {self.channels} channels "
+                f"concatenated), got shape {tuple(pairs.shape)}"
+            )
         return self.head(self.body(pairs)).squeeze(-1)
 
 
@@ -77,6 +84,8 @@ class RelationNetwork(MetricMethod):
         mixed_precision: bool = False,
     ) -> None:
         check_choice("loss", loss, LOSSES)
+        check_positive_int("channels", channels)
+        check_positive_int("relation_hidden", relation_hidden)
         encoder = encoder if encoder is not None else feature_map_encoder(hidden=channels, norm=norm)
         super().__init__(encoder, channels_last=channels_last, mixed_precision=mixed_precision)
         self.relation = RelationModule(channels, relation_hidden, norm)

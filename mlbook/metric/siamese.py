@@ -19,6 +19,7 @@ from torch import nn
 
 from mlbook.data.episodes import Episode
 from mlbook.metric.base import MetricMethod
+from mlbook.validate import check_positive_int, check_tensor
 
 
 class SiameseNetwork(MetricMethod):
@@ -38,8 +39,9 @@ class SiameseNetwork(MetricMethod):
         dim = embedding_dim if embedding_dim is not None else getattr(self.encoder, "embedding_dim", None)
         if dim is None:
             raise ValueError("SiameseNetwork needs embedding_dim (the encoder has no embedding_dim attribute)")
-        if projection is not None and projection < 1:
-            raise ValueError(f"projection must be None or a positive int, got {projection!r}")
+        check_positive_int("embedding_dim", dim)
+        if projection is not None:
+            check_positive_int("projection", projection)
         self.projection = nn.Sequential(nn.Linear(dim, projection), nn.Sigmoid()) if projection else nn.Identity()
         self.verify = nn.Linear(projection or dim, 1)
 
@@ -48,6 +50,11 @@ class SiameseNetwork(MetricMethod):
 
     def pair_logits(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """``[A, B]`` logits of p(same) for every pair of embeddings ``a`` ``[A, D]`` and ``b`` ``[B, D]``."""
+        features = self.verify.in_features
+        for name, embeddings in (("a", a), ("b", b)):
+            check_tensor(name, embeddings, ndim=2, floating=True)
+            if embeddings.shape[1] != features:
+                raise ValueError(f"{name} must be [rows, {features}] embeddings, got shape {tuple(embeddings.shape)}")
         return self.verify((a.unsqueeze(1) - b.unsqueeze(0)).abs()).squeeze(-1)
 
     def class_scores(self, pair_logits: torch.Tensor, support_y: torch.Tensor, n_way: int) -> torch.Tensor:

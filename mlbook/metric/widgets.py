@@ -25,7 +25,7 @@ from mlbook.metric.protonet import PrototypicalNetwork
 from mlbook.metric.relation import RelationNetwork
 from mlbook.metric.siamese import SiameseNetwork
 from mlbook.plotting import image_mosaic
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_int, check_positive_int
 
 
 @torch.no_grad()
@@ -61,6 +61,9 @@ def comparison_scores(method: MetricMethod, episode: Episode) -> tuple[torch.Ten
 def query_view(episode: Episode, index: int, methods: Mapping[str, MetricMethod]) -> Figure:
     """The query ``index`` of ``episode``, its support set (one column per class), and a bar chart per method
     of its scores for every class; the true class is outlined, each method's choice is filled darker."""
+    if not isinstance(episode, Episode):
+        raise TypeError(f"episode must be an Episode, got {type(episode).__name__}")
+    check_int("index", index)
     if not 0 <= index < episode.query_x.shape[0]:
         raise ValueError(f"index must be in [0, {episode.query_x.shape[0] - 1}], got {index!r}")
     if not methods:

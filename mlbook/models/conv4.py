@@ -10,13 +10,27 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_bool, check_choice, check_positive_int
 
 NORMS = ("batch", "group", "layer", "instance", "none")
 
 
+def check_model_input(name: str, x, weight: torch.Tensor) -> None:
+    """``x`` is a tensor of the dtype of the model's ``weight`` (float64 images into a float32 model, or integer
+    images, are refused here instead of as a torch error from inside the first layer)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype != weight.dtype and not torch.is_autocast_enabled(x.device.type):
+        raise TypeError(
+            f"{name} must have the model's dtype {weight.dtype}, got {x.dtype} (convert the input with "
+            f"x.to({weight.dtype}), or the model with model.to({x.dtype}))"
+        )
+
+
 def make_norm(norm: str, channels: int, track_running_stats: bool = True) -> nn.Module:
     check_choice("norm", norm, NORMS)
+    check_positive_int("channels", channels)
+    check_bool("track_running_stats", track_running_stats)
     if norm == "batch":
         return nn.BatchNorm2d(channels, track_running_stats=track_running_stats)
     if norm == "group":
@@ -29,6 +43,8 @@ def make_norm(norm: str, channels: int, track_running_stats: bool = True) -> nn.
 
 
 def conv_block(in_channels: int, out_channels: int, norm: str, track_running_stats: bool = True) -> nn.Sequential:
+    check_positive_int("in_channels", in_channels)
+    check_positive_int("out_channels", out_channels)
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
         make_norm(norm, out_channels, track_running_stats),
@@ -40,7 +56,8 @@ def conv_block(in_channels: int, out_channels: int, norm: str, track_running_sta
 class Conv4(nn.Module):
     """``features`` (four conv blocks + flatten) and an optional linear ``head``.
 
-    With ``out_features=None`` the model returns embeddings of size ``embedding_dim``; otherwise logits.
+    With ``out_features=None`` the model returns embeddings of size ``embedding_dim``; otherwise logits
+    (``out_features`` must then be an int >= 1: ``0`` is refused rather than read as "no head").
     """
 
     def __init__(
@@ -57,8 +74,12 @@ class Conv4(nn.Module):
         super().__init__()
         check_positive_int("in_channels", in_channels)
         check_positive_int("hidden", hidden)
+        if out_features is not None:
+            check_positive_int("out_features", out_features)
         check_positive_int("depth", depth)
         check_choice("norm", norm, NORMS)
+        check_positive_int("image_size", image_size)
+        check_bool("track_running_stats", track_running_stats)
         if image_size < 2**depth:
             raise ValueError(f"image_size must be >= {2**depth} for depth={depth}, got {image_size}")
         widths = [in_channels] + [hidden] * depth
@@ -72,10 +93,14 @@ class Conv4(nn.Module):
         self.in_channels = in_channels
         self.head = nn.Linear(self.embedding_dim, out_features) if out_features else nn.Identity()
 
-    def check_input(self, x: torch.Tensor) -> None:
+    def check_input(self, x: torch.Tensor, name: str = "x") -> None:
+        """Refuse anything but a ``[batch, in_channels, H, W]`` tensor (``name``: what the caller calls it)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor [batch, {self.in_channels}, H, W], got {type(x).__name__}")
         if x.ndim != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"x must be [batch, {self.in_channels}, H, W], got shape {tuple(x.shape)}")
+            raise ValueError(f"{name} must be [batch, {self.in_channels}, H, W], got shape {tuple(x.shape)}")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
+        check_model_input("x", x, self.features[0][0].weight)
         return self.head(self.features(x))

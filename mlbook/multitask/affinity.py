@@ -23,6 +23,7 @@ from torch import nn
 from torch.func import functional_call
 
 from mlbook.multitask.losses import task_losses
+from mlbook.validate import check_module, check_positive, check_tensor
 
 
 def lookahead_affinity(
@@ -33,8 +34,13 @@ def lookahead_affinity(
     lr: float = 1e-3,
 ) -> torch.Tensor:
     """The T x T matrix Z with Z[i, j] = Z_{i→j} on one batch (``lr`` is the look-ahead SGD step η)."""
-    if not (isinstance(lr, (int, float)) and lr > 0 and lr == lr and lr != float("inf")):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    check_positive("lr", lr)
+    check_module("model", model)
+    if not callable(getattr(model, "shared_parameters", None)):
+        raise TypeError(
+            f"model must be a multi-task model with shared_parameters() (e.g. HardSharing), got {type(model).__name__}"
+        )
+    check_tensor("inputs", inputs, non_empty=True)
     names = {id(p): name for name, p in model.named_parameters()}
     shared = model.shared_parameters()
     losses = task_losses(model(inputs), targets, loss_fns)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from mlbook.multitask.aggregator import Aggregator, check_gram
-from mlbook.utils import check_choice
+from mlbook.validate import check_choice
 
 SCALE_MODES = ("min", "median", "rmse")
 

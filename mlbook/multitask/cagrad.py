@@ -33,14 +33,14 @@ import torch
 from scipy.optimize import minimize
 
 from mlbook.multitask.aggregator import Aggregator
+from mlbook.validate import check_number
 
 
 class CAGrad(Aggregator):
     """Conflict-averse aggregation with ball radius ``c`` times the norm of the mean gradient."""
 
     def __init__(self, c: float = 0.4, rescale: bool = True) -> None:
-        if not isinstance(c, (int, float)) or isinstance(c, bool) or not 0.0 <= c < 1.0:
-            raise ValueError(f"c must be a number in [0, 1), got {c!r}")
+        check_number("c", c, low=0.0, high=1.0, high_open=True)
         if not isinstance(rescale, bool):
             raise TypeError(f"rescale must be a bool, got {rescale!r}")
         self.c = float(c)

@@ -31,7 +31,7 @@ from mlbook.multitask.hard_sharing import (
     initialised_with,
     mlp_blocks,
 )
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_positive_int, check_probability
 
 
 class CrossStitchUnit(nn.Module):
@@ -40,14 +40,15 @@ class CrossStitchUnit(nn.Module):
     def __init__(self, n_tasks: int, alpha_same: float = 0.9) -> None:
         super().__init__()
         check_positive_int("n_tasks", n_tasks, minimum=2)
-        if isinstance(alpha_same, bool) or not isinstance(alpha_same, (int, float)) or not 0 <= alpha_same <= 1:
-            raise ValueError(f"alpha_same must be a number in [0, 1], got {alpha_same!r}")
+        check_probability("alpha_same", alpha_same)
         alpha_other = (1.0 - alpha_same) / (n_tasks - 1)
         alpha = torch.full((n_tasks, n_tasks), alpha_other)
         alpha.fill_diagonal_(float(alpha_same))
         self.alpha = nn.Parameter(alpha)
 
     def forward(self, activations: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        if not isinstance(activations, (list, tuple)):  # a tensor would be split along its batch dimension
+            raise TypeError(f"activations must be a list with one tensor per task, got {type(activations).__name__}")
         if len(activations) != self.alpha.shape[0]:
             raise ValueError(f"expected {self.alpha.shape[0]} activations (one per task), got {len(activations)}")
         shapes = {tuple(a.shape) for a in activations}
@@ -132,6 +133,7 @@ class CrossStitchNetwork(nn.Module):
         check_positive_int("in_channels", in_channels)
         check_positive_int("hidden", hidden)
         check_positive_int("depth", depth)
+        check_positive_int("image_size", image_size)
         if image_size < 2**depth:
             raise ValueError(f"image_size must be >= {2**depth} for depth={depth}, got {image_size}")
         features = hidden * (image_size // 2**depth) ** 2

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from mlbook.multitask.weighting import LossWeighting, check_losses
+from mlbook.validate import check_non_negative
 
 
 class GradNorm(LossWeighting):
@@ -40,8 +41,7 @@ class GradNorm(LossWeighting):
 
     def __init__(self, n_tasks: int, alpha: float = 1.5) -> None:
         super().__init__(n_tasks)
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < math.inf:
-            raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
+        check_non_negative("alpha", alpha)
         self.alpha = float(alpha)
         self.task_weights = nn.Parameter(torch.ones(n_tasks))
         self.register_buffer("initial_losses", torch.full((n_tasks,), math.nan))

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from mlbook.models import Conv4
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_positive_int
 
 
 @contextmanager
@@ -66,13 +66,13 @@ def check_out_features(out_features_per_task: Sequence[int]) -> list[int]:
     return list(out_features_per_task)
 
 
-def mlp_blocks(in_features: int, hidden: Sequence[int]) -> list[nn.Sequential]:
-    """One ``Linear + ReLU`` block per hidden width."""
+def mlp_blocks(in_features: int, hidden: Sequence[int], name: str = "hidden") -> list[nn.Sequential]:
+    """One ``Linear + ReLU`` block per hidden width (``name``: the argument ``hidden`` came in as, for errors)."""
     check_positive_int("in_features", in_features)
     if isinstance(hidden, int) or not hidden:
-        raise ValueError(f"hidden must be a non-empty sequence of layer widths, got {hidden!r}")
+        raise ValueError(f"{name} must be a non-empty sequence of layer widths, got {hidden!r}")
     for width in hidden:
-        check_positive_int("hidden width", width)
+        check_positive_int(f"{name} width", width)
     sizes = [in_features, *hidden]
     return [nn.Sequential(nn.Linear(a, b), nn.ReLU()) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
 
@@ -134,6 +134,7 @@ class HardSharing(nn.Module):
         """Trunk: ``depth`` conv blocks of ``mlbook.models.Conv4`` (conv3x3, norm, ReLU, maxpool2) and a flatten;
         on 1x16x16 images with the defaults z has 32·2·2 = 128 features. Head t: a linear layer."""
         outs = check_out_features(out_features_per_task)
+        check_positive_int("image_size", image_size)
         with initialised_with(seed):
             trunk = Conv4(in_channels, hidden, None, norm=norm, image_size=image_size, depth=depth)
             heads = [nn.Linear(trunk.embedding_dim, out) for out in outs]

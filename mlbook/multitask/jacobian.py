@@ -32,9 +32,15 @@ def _check_losses(losses: torch.Tensor) -> None:
         raise ValueError(f"losses must be a 1-D tensor [T] of task losses with T >= 1, got {shape}")
     if not losses.requires_grad:
         raise ValueError("losses must require grad (be computed from the parameters)")
+    if not bool(torch.isfinite(losses.detach()).all()):
+        raise ValueError(
+            f"losses must be finite, got {losses.detach().tolist()} (if training diverged, lower the learning rate)"
+        )
 
 
 def _check_params(name: str, params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    if isinstance(params, torch.Tensor):  # list(tensor) would give its rows, which no loss depends on
+        raise TypeError(f"{name} must be a list of tensors, got a single tensor (wrap it in a list)")
     params = list(params)
     if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
         raise ValueError(f"{name} must be a non-empty sequence of tensors that require grad")
@@ -82,6 +88,11 @@ def aggregated_backward(
     shared = _check_params("shared_params", shared_params)
     if not isinstance(aggregator, Aggregator):
         raise TypeError(f"aggregator must be an mlbook.multitask Aggregator, got {type(aggregator).__name__}")
+    if not isinstance(task_params, (list, tuple)):
+        raise TypeError(
+            f"task_params must be a list with one list of parameters per task (model.task_parameters()), "
+            f"got {type(task_params).__name__}"
+        )
     if len(task_params) != losses.shape[0]:
         raise ValueError(f"task_params must hold one list per task ({losses.shape[0]}), got {len(task_params)}")
     own = [p for params in task_params for p in params]

@@ -17,7 +17,7 @@ import torch
 
 from mlbook.multitask.aggregator import Aggregator
 from mlbook.multitask.min_norm import min_norm_weights
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_choice, check_non_negative, check_positive_int
 
 
 class MGDA(Aggregator):
@@ -28,8 +28,7 @@ class MGDA(Aggregator):
     def __init__(self, normalization: str = "none", max_iter: int = 1000, tol: float = 1e-10) -> None:
         check_choice("normalization", normalization, self.NORMALIZATIONS)
         check_positive_int("max_iter", max_iter)
-        if not isinstance(tol, (int, float)) or not tol >= 0:
-            raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+        check_non_negative("tol", tol)
         self.normalization = normalization
         self.max_iter = max_iter
         self.tol = tol

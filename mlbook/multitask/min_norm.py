@@ -24,15 +24,14 @@ from __future__ import annotations
 import torch
 
 from mlbook.multitask.aggregator import check_gram
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_non_negative, check_positive_int
 
 
 def min_norm_weights(gram: torch.Tensor, max_iter: int = 1000, tol: float = 1e-10) -> torch.Tensor:
     """Weights w [T] on the simplex minimising w^T G w, in ``gram``'s dtype and device."""
     check_gram(gram)
     check_positive_int("max_iter", max_iter)
-    if not isinstance(tol, (int, float)) or not tol >= 0:
-        raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+    check_non_negative("tol", tol)
     g = gram.detach().to(device="cpu", dtype=torch.float64)
     g = (g + g.T) / 2
     if g.shape[0] == 1:

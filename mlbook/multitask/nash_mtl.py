@@ -26,7 +26,7 @@ from __future__ import annotations
 import torch
 
 from mlbook.multitask.aggregator import Aggregator
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_positive, check_positive_int
 
 
 class NashMTL(Aggregator):
@@ -34,8 +34,7 @@ class NashMTL(Aggregator):
 
     def __init__(self, max_iter: int = 100, tol: float = 1e-10) -> None:
         check_positive_int("max_iter", max_iter)
-        if not isinstance(tol, (int, float)) or not tol > 0:
-            raise ValueError(f"tol must be a positive number, got {tol!r}")
+        check_positive("tol", tol)
         self.max_iter = max_iter
         self.tol = tol
 

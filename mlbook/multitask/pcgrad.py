@@ -28,14 +28,14 @@ from __future__ import annotations
 import torch
 
 from mlbook.multitask.aggregator import Aggregator
+from mlbook.validate import check_seed
 
 
 class PCGrad(Aggregator):
     """Projecting conflicting gradients; ``seed`` seeds the generator of the random task orders."""
 
     def __init__(self, seed: int = 0) -> None:
-        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        check_seed("seed", seed)
         self.seed = seed
         self.generator = torch.Generator().manual_seed(seed)
 

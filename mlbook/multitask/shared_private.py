@@ -29,19 +29,18 @@ from mlbook.multitask.hard_sharing import (
     initialised_with,
     mlp_blocks,
 )
+from mlbook.validate import check_tensor
 
 
 def difference_loss(shared: torch.Tensor, private: Sequence[torch.Tensor]) -> torch.Tensor:
     """sum_t ||S^T P_t||_F^2 for ``shared`` S [batch, d_s] and ``private`` [P_1, ..., P_T], each [batch, d_p]."""
-    if not isinstance(shared, torch.Tensor) or shared.ndim != 2:
-        raise ValueError(f"shared must be a [batch, features] tensor, got {getattr(shared, 'shape', shared)!r}")
+    check_tensor("shared", shared, ndim=2, floating=True)
     if isinstance(private, torch.Tensor) or not private:
         raise ValueError("private must be a non-empty list of [batch, features] tensors (one per task)")
     for t, p in enumerate(private):
-        if not isinstance(p, torch.Tensor) or p.ndim != 2 or p.shape[0] != shared.shape[0]:
-            raise ValueError(
-                f"private[{t}] must be a [{shared.shape[0]}, features] tensor, got {getattr(p, 'shape', p)!r}"
-            )
+        check_tensor(f"private[{t}]", p, ndim=2, floating=True)
+        if p.shape[0] != shared.shape[0]:
+            raise ValueError(f"private[{t}] must be a [{shared.shape[0]}, features] tensor, got {tuple(p.shape)}")
     return torch.stack([(shared.T @ p).pow(2).sum() for p in private]).sum()
 
 
@@ -102,7 +101,7 @@ class SharedPrivate(nn.Module):
         """Encoders: ``Linear + ReLU`` per width; head t: ``Linear(shared_hidden[-1] + private_hidden[-1], out_t)``."""
         outs = check_out_features(out_features_per_task)
         with initialised_with(seed):
-            shared = nn.Sequential(*mlp_blocks(in_features, shared_hidden))
-            private = [nn.Sequential(*mlp_blocks(in_features, private_hidden)) for _ in outs]
+            shared = nn.Sequential(*mlp_blocks(in_features, shared_hidden, "shared_hidden"))
+            private = [nn.Sequential(*mlp_blocks(in_features, private_hidden, "private_hidden")) for _ in outs]
             heads = [nn.Linear(shared_hidden[-1] + private_hidden[-1], out) for out in outs]
         return cls(shared, private, heads)

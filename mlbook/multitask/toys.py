@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_positive_int, check_same_length, check_seed, check_tensor
 
 HIDDEN = 16
 CAGRAD_TOY_STARTS = torch.tensor([[-8.5, 7.5], [-8.5, -5.0], [9.0, 9.0]])
@@ -63,6 +63,20 @@ class NoisyRegression:
     readout: torch.Tensor
     sigmas: torch.Tensor
 
+    def __post_init__(self) -> None:
+        for name in ("x", "y", "mean", "features"):
+            check_tensor(name, getattr(self, name), ndim=2)
+            check_same_length("x", self.x, name, getattr(self, name))
+        check_tensor("sigmas", self.sigmas, ndim=1, non_empty=True)
+        for name in ("y", "mean"):
+            if getattr(self, name).shape[1] != len(self.sigmas):
+                raise ValueError(
+                    f"{name} must have one column per task (len(sigmas) = {len(self.sigmas)}), got "
+                    f"shape {tuple(getattr(self, name).shape)}"
+                )
+        check_tensor("projection", self.projection, ndim=2)
+        check_tensor("readout", self.readout, ndim=2)
+
 
 def kendall_toy(
     n: int, sigmas: Sequence[float] = (1.0, 4.0), seed: int = 0, in_features: int = 4, function_seed: int = 0
@@ -73,9 +87,9 @@ def kendall_toy(
     give independent train and test sets of the same tasks.
     """
     check_positive_int("n", n)
-    check_positive_int("seed", seed, minimum=0)
+    check_seed("seed", seed)
     check_positive_int("in_features", in_features)
-    check_positive_int("function_seed", function_seed, minimum=0)
+    check_seed("function_seed", function_seed)
     scales = _check_sigmas(sigmas)
     projection, readout = _random_functions(in_features, len(scales), function_seed)
     generator = torch.Generator().manual_seed(seed)

@@ -16,7 +16,6 @@ and records per-task losses, task weights, wall time and, optionally, held-out m
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +28,10 @@ from mlbook.multitask.affinity import lookahead_affinity
 from mlbook.multitask.aggregator import Aggregator
 from mlbook.multitask.gradnorm import GradNorm
 from mlbook.multitask.jacobian import aggregated_backward
-from mlbook.multitask.losses import MISSING, task_losses
+from mlbook.multitask.losses import MISSING, check_task_target, task_losses
 from mlbook.multitask.weighting import LossWeighting
-from mlbook.utils import check_positive_int, seed_everything
+from mlbook.utils import seed_everything
+from mlbook.validate import check_module, check_positive, check_positive_int, check_same_length, check_tensor
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,32 @@ def check_multitask_model(model: nn.Module, method) -> None:
     if isinstance(method, OnRepresentation) and not (
         callable(getattr(model, "representation", None)) and callable(getattr(model, "heads_forward", None))
     ):
-        raise TypeError("OnRepresentation needs a model with representation() and heads_forward() (hard sharing)")
+        raise TypeError(
+            "method=OnRepresentation(...) needs a model with representation() and heads_forward() (hard sharing), "
+            f"got {type(model).__name__}"
+        )
+
+
+def check_examples(inputs_name: str, inputs, targets_name: str, targets, n_tasks: int) -> None:
+    """Raise unless ``inputs`` and ``targets`` are finite tensors with the same number of examples and
+    ``targets`` has one column per task."""
+    check_tensor(inputs_name, inputs, non_empty=True, finite=True)
+    check_tensor(targets_name, targets, ndim=2, finite=True)
+    check_same_length(inputs_name, inputs, targets_name, targets)
+    if targets.shape[1] != n_tasks:
+        raise ValueError(
+            f"{targets_name} must have one column per task ({n_tasks}, as the model has), got shape "
+            f"{tuple(targets.shape)}"
+        )
+
+
+def check_method_fits(method, n_tasks: int) -> None:
+    """Raise when a loss weighting was built for another number of tasks than the model has."""
+    if isinstance(method, LossWeighting) and method.n_tasks != n_tasks:
+        raise ValueError(
+            f"method was built with n_tasks={method.n_tasks}, but the model has {n_tasks} tasks: "
+            f"build it as {type(method).__name__}({n_tasks}, ...)"
+        )
 
 
 def last_shared_weight(model: nn.Module) -> nn.Parameter:
@@ -154,19 +179,26 @@ def train_multitask(
     """Train ``model`` (T task outputs) with ``method`` for ``steps`` Adam steps on (``inputs``, ``targets``).
 
     ``affinity_every=k`` records the look-ahead affinity every k steps, with a look-ahead SGD step of
-    ``affinity_lr`` (default: the training ``lr``, as Fifty et al.)."""
+    ``affinity_lr`` (default: the training ``lr``, as Fifty et al.).
+
+    Every argument is checked before training starts (``TypeError`` / ``ValueError`` naming it): among others
+    the inputs and targets must be finite, with one target column per task of the model."""
     check_method(method)
     check_multitask_model(model, method)
+    n_tasks = len(model.task_parameters())
+    check_method_fits(method, n_tasks)
     check_positive_int("steps", steps)
     check_positive_int("batch_size", batch_size)
     check_positive_int("eval_every", eval_every, minimum=0)
     check_positive_int("affinity_every", affinity_every, minimum=0)
-    if not (isinstance(lr, (int, float)) and 0 < lr < math.inf):  # NaN fails both comparisons
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    if not isinstance(inputs, torch.Tensor) or not isinstance(targets, torch.Tensor) or len(inputs) != len(targets):
-        raise ValueError("inputs and targets must be tensors with the same number of examples")
+    check_positive("lr", lr)
+    if affinity_lr is not None:
+        check_positive("affinity_lr", affinity_lr)
+    check_examples("inputs", inputs, "targets", targets, n_tasks)
     if eval_every and (eval_inputs is None or eval_targets is None):
         raise ValueError("eval_every > 0 needs eval_inputs and eval_targets")
+    if eval_every:
+        check_examples("eval_inputs", eval_inputs, "eval_targets", eval_targets, n_tasks)
     generator = seed_everything(seed)
     learnable = list(method.parameters()) if isinstance(method, LossWeighting) else []
     optimizer = torch.optim.Adam([*model.parameters(), *learnable], lr=lr)
@@ -210,9 +242,21 @@ def evaluate_multitask(
     model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int = 2048
 ) -> list[float]:
     """Per task: accuracy for integer labels (over the examples not labelled ``MISSING``), mean squared error for
-    real-valued targets."""
+    real-valued targets. Targets that do not fit the outputs (another number of tasks, labels out of range, real
+    numbers for a classifier) raise a ``ValueError``."""
+    check_module("model", model)
+    check_tensor("inputs", inputs, non_empty=True)
+    check_tensor("targets", targets, ndim=2)
+    check_same_length("inputs", inputs, "targets", targets)
+    check_positive_int("batch_size", batch_size)
     model.eval()
     outputs = [torch.cat(parts) for parts in zip(*(model(x) for x in inputs.split(batch_size)), strict=True)]
+    if len(outputs) != targets.shape[1]:
+        raise ValueError(
+            f"targets must have one column per task ({len(outputs)} outputs), got shape {tuple(targets.shape)}"
+        )
+    for t, output in enumerate(outputs):
+        check_task_target(t, output, targets[:, t])
     scores = []
     for t, output in enumerate(outputs):
         target = targets[:, t]

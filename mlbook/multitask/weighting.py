@@ -22,13 +22,12 @@ use the hooks ``after_step(losses)`` (after each optimiser step) and ``end_epoch
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_choice, check_positive, check_positive_int
 
 
 def check_losses(losses, n_tasks: int, name: str = "losses") -> None:
@@ -39,11 +38,6 @@ def check_losses(losses, n_tasks: int, name: str = "losses") -> None:
         raise ValueError(f"{name} must be a 1-D tensor of length T={n_tasks}, got shape {tuple(losses.shape)}")
     if not bool(torch.isfinite(losses).all()):
         raise ValueError(f"{name} must be finite, got {losses.detach().tolist()}")
-
-
-def check_positive_finite(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
 class LossWeighting(nn.Module):
@@ -79,7 +73,14 @@ class FixedWeighting(LossWeighting):
     """Constant weights chosen by hand, e.g. ``FixedWeighting([1.0, 0.1])`` (``n_tasks``: checks the count)."""
 
     def __init__(self, weights: Sequence[float] | torch.Tensor, n_tasks: int | None = None) -> None:
-        values = torch.as_tensor(weights, dtype=torch.float32).detach().clone()
+        if n_tasks is not None:
+            check_positive_int("n_tasks", n_tasks)
+        if isinstance(weights, str):
+            raise TypeError(f"weights must be a sequence of numbers (one weight per task), got {weights!r}")
+        try:
+            values = torch.as_tensor(weights, dtype=torch.float32).detach().clone()
+        except (TypeError, ValueError, RuntimeError) as error:
+            raise TypeError(f"weights must be a sequence of numbers (one weight per task), got {weights!r}") from error
         if values.ndim != 1 or values.numel() == 0:
             raise ValueError(f"weights must be a non-empty 1-D sequence (one weight per task), got {weights!r}")
         if n_tasks is not None and values.numel() != n_tasks:
@@ -134,7 +135,7 @@ class DynamicWeightAverage(LossWeighting):
 
     def __init__(self, n_tasks: int, temperature: float = 2.0) -> None:
         super().__init__(n_tasks)
-        check_positive_finite("temperature", temperature)
+        check_positive("temperature", temperature)
         self.temperature = float(temperature)
         self.epoch_losses: list[torch.Tensor] = []  # mean losses of the last two finished epochs, oldest first
         self._step_losses: list[torch.Tensor] = []

@@ -18,18 +18,18 @@ from functools import partial
 import torch
 from torch import nn
 
-from mlbook.optimization.batched import stack_parameters, task_batched_forward
-from mlbook.optimization.functional import functional_forward, parameters_of
+from mlbook.optimization.batched import stack_parameters, unchecked_batched_forward
+from mlbook.optimization.functional import parameters_of, unchecked_forward
 from mlbook.optimization.learner import Learner
 from mlbook.optimization.maml import MAML, expand_shared_head
 
 
 def _head_forward(head: nn.Module, params, features: torch.Tensor) -> torch.Tensor:
-    return functional_forward(head, {name[len("head.") :]: p for name, p in params.items()}, features)
+    return unchecked_forward(head, {name[len("head.") :]: p for name, p in params.items()}, features)
 
 
 def _head_batched_forward(head: nn.Module, params, features: torch.Tensor) -> torch.Tensor:
-    return task_batched_forward(head, {name[len("head.") :]: p for name, p in params.items()}, features)
+    return unchecked_batched_forward(head, {name[len("head.") :]: p for name, p in params.items()}, features)
 
 
 class ANIL(MAML):
@@ -41,6 +41,11 @@ class ANIL(MAML):
         for part in ("features", "head"):
             if not isinstance(getattr(model, part, None), nn.Module):
                 raise TypeError(f"ANIL needs a model with a `{part}` sub-module (forward = head(features(x)))")
+        if not any(True for _ in model.head.parameters()):
+            raise ValueError(
+                f"ANIL needs a model whose head has parameters to adapt, got model.head = {model.head!r} "
+                "(a Conv4 needs out_features, e.g. Conv4(out_features=5))"
+            )
         super().__init__(model, inner_lr, inner_steps, adapt="head", **kwargs)
 
     def _prepare(self, support_x, query_x, n_way, *, second_order: bool, batched: bool, detach: bool = False):
@@ -55,11 +60,11 @@ class ANIL(MAML):
             if batched:
                 tasks = support_x.shape[0]
                 body = stack_parameters(body, tasks)
-                features_s = task_batched_forward(self.model.features, body, support_x)
-                features_q = task_batched_forward(self.model.features, body, query_x)
+                features_s = unchecked_batched_forward(self.model.features, body, support_x)
+                features_q = unchecked_batched_forward(self.model.features, body, query_x)
             else:
-                features_s = functional_forward(self.model.features, body, support_x)
-                features_q = functional_forward(self.model.features, body, query_x)
+                features_s = unchecked_forward(self.model.features, body, support_x)
+                features_q = unchecked_forward(self.model.features, body, query_x)
         if batched:
             head = stack_parameters(head, support_x.shape[0])
             if self.shared_head:

@@ -28,6 +28,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlbook.models import MLP, Conv4
+from mlbook.optimization.checks import check_parameter_names, check_tensor_dict
+from mlbook.validate import check_module, check_positive_int, check_tensor
 
 #: modules whose forward is ``head(features(x))``
 _COMPOSITES = (Conv4, MLP)
@@ -38,6 +40,7 @@ _SUPPORTED = (nn.Sequential, nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.GroupNorm,
 
 def unsupported_modules(module: nn.Module) -> list[str]:
     """Names and types of the sub-modules the task-batched forward cannot run (empty when it can)."""
+    check_module("module", module)
     problems = []
 
     def visit(mod: nn.Module, name: str) -> None:
@@ -60,6 +63,8 @@ def unsupported_modules(module: nn.Module) -> list[str]:
 
 def stack_parameters(params: Mapping[str, torch.Tensor], tasks: int) -> dict[str, torch.Tensor]:
     """θ repeated for ``tasks`` tasks as ``[tasks, *shape]`` views (``expand``: no copy, gradients sum back to θ)."""
+    check_tensor_dict("params", params)
+    check_positive_int("tasks", tasks)
     return {name: p.unsqueeze(0).expand(tasks, *p.shape) for name, p in params.items()}
 
 
@@ -68,8 +73,16 @@ def task_batched_forward(module: nn.Module, params: Mapping[str, torch.Tensor], 
 
     Returns ``[T, B, ...]``; row ``t`` equals ``functional_call(module, {n: p[t]}, x[t])`` with every
     normalisation layer using task ``t``'s batch statistics. Parameters missing from ``params`` are the
-    module's own, shared by all tasks.
+    module's own, shared by all tasks; a name that is no parameter of ``module`` is refused (``ValueError``).
     """
+    check_parameter_names(module, params)
+    check_tensor("x", x)
+    return unchecked_batched_forward(module, params, x)
+
+
+def unchecked_batched_forward(module: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``task_batched_forward`` without the checks of its arguments' types and names (the learners' inner loop,
+    with parameter dicts built from the module itself)."""
     if x.ndim not in (3, 5):
         raise ValueError(f"x must be [tasks, batch, features] or [tasks, batch, C, H, W], got shape {tuple(x.shape)}")
     problems = unsupported_modules(module)

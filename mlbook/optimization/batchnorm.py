@@ -24,10 +24,13 @@ from __future__ import annotations
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from mlbook.validate import check_module
+
 
 def transductive_batchnorm(module: nn.Module) -> nn.Module:
     """Switch every BatchNorm layer of ``module`` (in place) to batch statistics only, and drop its running
     statistics. Returns ``module``. Models without BatchNorm are returned unchanged."""
+    check_module("module", module)
     for layer in module.modules():
         if isinstance(layer, _BatchNorm):
             layer.track_running_stats = False
@@ -39,6 +42,7 @@ def transductive_batchnorm(module: nn.Module) -> nn.Module:
 
 def uses_running_statistics(module: nn.Module) -> list[str]:
     """Names of BatchNorm layers that still keep running statistics (empty under the transductive policy)."""
+    check_module("module", module)
     return [
         name
         for name, layer in module.named_modules()

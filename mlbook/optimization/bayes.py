@@ -19,12 +19,24 @@ from __future__ import annotations
 
 import torch
 
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_positive, check_positive_int, check_tensor
 
 
-def _check_hessian(hessian: torch.Tensor) -> None:
+def _check_hessian(hessian: torch.Tensor, symmetric: bool = False) -> None:
+    check_tensor("hessian", hessian, floating=True, finite=True)
     if hessian.ndim != 2 or hessian.shape[0] != hessian.shape[1]:
         raise ValueError(f"hessian must be a square matrix, got shape {tuple(hessian.shape)}")
+    if symmetric:  # eigh reads one triangle only: a non-symmetric matrix would be silently symmetrised
+        scale = float(hessian.abs().max()) if hessian.numel() else 0.0
+        if not torch.allclose(hessian, hessian.T, rtol=1e-5, atol=1e-6 * scale):
+            raise ValueError("hessian must be symmetric (a Hessian is); got one with hessian != hessian.T")
+
+
+def _check_vector(name: str, value, hessian: torch.Tensor) -> None:
+    """A point ``[d]`` of the space ``hessian`` (``[d, d]``) acts on: a column ``[d, 1]`` would broadcast."""
+    check_tensor(name, value, ndim=1, floating=True, finite=True)
+    if value.shape[0] != hessian.shape[0]:
+        raise ValueError(f"{name} must have {hessian.shape[0]} entries (the hessian's size), got {value.shape[0]}")
 
 
 def gradient_descent_quadratic(
@@ -32,6 +44,9 @@ def gradient_descent_quadratic(
 ) -> torch.Tensor:
     """``steps`` gradient steps of size ``lr`` on ½ (φ - optimum)^T H (φ - optimum) from ``start``."""
     _check_hessian(hessian)
+    _check_vector("optimum", optimum, hessian)
+    _check_vector("start", start, hessian)
+    check_positive("lr", lr)
     check_positive_int("steps", steps, minimum=0)
     phi = start.clone()
     for _ in range(steps):
@@ -43,7 +58,8 @@ def implicit_prior_precision(hessian: torch.Tensor, lr: float, steps: int) -> to
     """The precision Λ of the Gaussian prior N(θ, Λ^{-1}) whose MAP estimate equals ``steps`` steps of GD.
 
     ``hessian`` must be symmetric positive definite with ``lr * λ_max < 1`` (a stable, monotone descent)."""
-    _check_hessian(hessian)
+    _check_hessian(hessian, symmetric=True)
+    check_positive("lr", lr)
     check_positive_int("steps", steps)
     eigenvalues, basis = torch.linalg.eigh(hessian)
     if eigenvalues.min() <= 0:
@@ -58,4 +74,11 @@ def implicit_prior_precision(hessian: torch.Tensor, lr: float, steps: int) -> to
 def map_estimate(hessian: torch.Tensor, optimum: torch.Tensor, prior_mean: torch.Tensor, precision: torch.Tensor):
     """argmin ½ (φ - optimum)^T H (φ - optimum) + ½ (φ - prior_mean)^T Λ (φ - prior_mean)."""
     _check_hessian(hessian)
+    _check_vector("optimum", optimum, hessian)
+    _check_vector("prior_mean", prior_mean, hessian)
+    check_tensor("precision", precision, floating=True, finite=True)
+    if precision.shape != hessian.shape:
+        raise ValueError(
+            f"precision must have the hessian's shape {tuple(hessian.shape)}, got {tuple(precision.shape)}"
+        )
     return torch.linalg.solve(hessian + precision, hessian @ optimum + precision @ prior_mean)

@@ -24,23 +24,56 @@ from torch import nn
 
 from mlbook.data.episodes import Episode
 from mlbook.optimization.batchnorm import transductive_batchnorm
-from mlbook.optimization.losses import task_loss, task_metrics
+from mlbook.optimization.checks import check_episode
+
+# the unchecked losses: each episode is checked once at the entry point
+from mlbook.optimization.losses import unchecked_task_loss as task_loss
+from mlbook.optimization.losses import unchecked_task_metrics as task_metrics
 from mlbook.training.method import EpisodicMethod
+from mlbook.validate import check_bool, check_module, check_positive, check_tensor
 
 
 def ridge_solution(features: torch.Tensor, targets: torch.Tensor, ridge: torch.Tensor | float) -> torch.Tensor:
-    """W = X^T (X X^T + λ I)^{-1} Y with X = [features, 1]; returns ``[d + 1, outputs]``."""
+    """W = X^T (X X^T + λ I)^{-1} Y with X = [features, 1]; returns ``[d + 1, outputs]``. ``ridge`` λ must be a
+    finite number > 0 (a one-element tensor in R2D2, where it is learned)."""
+    check_tensor("features", features, floating=True)
+    check_tensor("targets", targets, floating=True)
     if features.ndim != 2 or targets.ndim != 2 or features.shape[0] != targets.shape[0]:
         raise ValueError(
             f"features must be [n, d] and targets [n, outputs] with the same n, got {tuple(features.shape)} "
             f"and {tuple(targets.shape)}"
         )
+    if isinstance(ridge, torch.Tensor):
+        if ridge.numel() != 1:
+            raise ValueError(f"ridge must be one number, got a tensor of shape {tuple(ridge.shape)}")
+        check_positive("ridge", float(ridge.detach()))
+    else:
+        check_positive("ridge", ridge)
+    return unchecked_ridge_solution(features, targets, ridge)
+
+
+def unchecked_ridge_solution(features: torch.Tensor, targets: torch.Tensor, ridge: torch.Tensor | float):
+    """``ridge_solution`` without its checks (R2D2, on a checked episode with λ = exp(log λ) > 0)."""
     x = torch.cat([features, torch.ones_like(features[:, :1])], dim=1)
     gram = x @ x.T + ridge * torch.eye(x.shape[0], dtype=x.dtype, device=x.device)
     return x.T @ torch.linalg.solve(gram, targets)
 
 
 def ridge_predict(weights: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """Outputs ``[n, outputs]`` of the head ``weights`` (``[d + 1, outputs]``, from ``ridge_solution``) on
+    ``features`` ``[n, d]``."""
+    check_tensor("weights", weights, ndim=2, floating=True)
+    check_tensor("features", features, ndim=2, floating=True)
+    if features.shape[1] + 1 != weights.shape[0]:
+        raise ValueError(
+            f"features must have weights.shape[0] - 1 = {weights.shape[0] - 1} columns (the bias row is added), "
+            f"got shape {tuple(features.shape)}"
+        )
+    return unchecked_ridge_predict(weights, features)
+
+
+def unchecked_ridge_predict(weights: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+    """``ridge_predict`` without its checks (R2D2, on a checked episode)."""
     return torch.cat([features, torch.ones_like(features[:, :1])], dim=1) @ weights
 
 
@@ -55,11 +88,10 @@ class R2D2(EpisodicMethod):
 
     def __init__(self, encoder: nn.Module, ridge: float = 1.0, *, learn_ridge: bool = True, scale: float = 10.0):
         super().__init__()
-        if not isinstance(encoder, nn.Module):
-            raise TypeError(f"encoder must be an nn.Module, got {type(encoder).__name__}")
-        for name, value in (("ridge", ridge), ("scale", scale)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        check_module("encoder", encoder)
+        check_positive("ridge", ridge)
+        check_positive("scale", scale)
+        check_bool("learn_ridge", learn_ridge)
         self.encoder = transductive_batchnorm(encoder)
         log_ridge = torch.tensor(math.log(ridge))
         if learn_ridge:
@@ -79,11 +111,12 @@ class R2D2(EpisodicMethod):
 
     def adapt_to(self, episode: Episode) -> torch.Tensor:
         """The task's head W (``[d + 1, outputs]``), solved in closed form on the support set."""
-        return ridge_solution(self.encoder(episode.support_x).flatten(1), self._targets(episode), self.ridge)
+        check_episode(episode, self.encoder)
+        return unchecked_ridge_solution(self.encoder(episode.support_x).flatten(1), self._targets(episode), self.ridge)
 
     def _outputs(self, episode: Episode) -> torch.Tensor:
         weights = self.adapt_to(episode)
-        raw = ridge_predict(weights, self.encoder(episode.query_x).flatten(1))
+        raw = unchecked_ridge_predict(weights, self.encoder(episode.query_x).flatten(1))
         if episode.n_way is None:
             return raw.reshape(episode.query_y.shape)
         return self.scale * raw

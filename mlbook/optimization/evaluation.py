@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from mlbook.results import load_benchmark_result
 from mlbook.training.evaluate import EvalResult, evaluate
 from mlbook.training.method import EpisodicMethod
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_positive_int
 
 
 def evaluate_after_steps(
@@ -22,11 +22,20 @@ def evaluate_after_steps(
     device=None,
     progress: bool = False,
 ) -> dict[int, EvalResult]:
-    """``evaluate`` after each number of test-time inner steps (same episodes for every count)."""
+    """``evaluate`` after each number of test-time inner steps (same episodes for every count). ``steps`` is a
+    non-empty sequence of ints >= 0."""
     if not hasattr(method, "test_inner_steps"):
-        raise TypeError(f"{type(method).__name__} has no test_inner_steps: it does not adapt by gradient steps")
+        raise TypeError(
+            f"method must adapt by gradient steps (MAML, Reptile, ...): {type(method).__name__} has no "
+            "test_inner_steps"
+        )
+    if not isinstance(steps, Sequence) or isinstance(steps, str):
+        raise TypeError(f"steps must be a sequence of step counts such as (0, 1, 5), got {steps!r}")
+    if not steps:
+        raise ValueError("steps must contain at least one step count, got an empty sequence")
     for count in steps:
         check_positive_int("steps", count, minimum=0)
+    check_positive_int("episodes", episodes)
     saved = method.test_inner_steps
     try:
         results = {}

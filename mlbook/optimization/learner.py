@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
-from mlbook.optimization.functional import Params, gradient_step
+from mlbook.optimization.checks import check_tensor_dict
+from mlbook.optimization.functional import Params, unchecked_step
+from mlbook.validate import check_bool, check_callable
 
 Forward = Callable[[Mapping[str, torch.Tensor], torch.Tensor], torch.Tensor]
 StepSizes = Callable[[int], Mapping[str, torch.Tensor | float]]
@@ -32,7 +34,7 @@ class Learner:
     * ``adaptable``: the names that ``adapt`` updates (all of them for MAML, the head for ANIL, ...);
     * ``step_sizes(step)``: name -> step size (float, scalar tensor or per-element tensor) for inner step
       ``step``; learned step sizes (Meta-SGD, MAML++) are tensors that receive meta-gradients;
-    * ``second_order``: keep the graph of the inner gradients (``create_graph=True``) so the meta-gradient
+    * ``second_order`` (a bool): keep the graph of the inner gradients (``create_graph=True``) so the meta-gradient
       contains the Hessian term; ``False`` treats the inner gradients as constants (first-order MAML).
     """
 
@@ -45,6 +47,12 @@ class Learner:
         *,
         second_order: bool = True,
     ) -> None:
+        check_callable("forward", forward)
+        check_tensor_dict("params", params)
+        if isinstance(adaptable, str) or not isinstance(adaptable, Sequence):
+            raise TypeError(f"adaptable must be a list of parameter names, got {adaptable!r}")
+        check_callable("step_sizes", step_sizes)
+        check_bool("second_order", second_order)
         missing = [name for name in adaptable if name not in params]
         if missing:
             raise ValueError(f"adaptable names {missing} are not among the parameters {list(params)}")
@@ -88,6 +96,6 @@ class Learner:
     def adapt(self, loss: torch.Tensor) -> Learner:
         """One inner gradient step on ``loss`` (computed from this learner's outputs). Returns ``self``."""
         grads = self.gradients(loss)
-        self.params = gradient_step(self.params, grads, self.step_sizes(self.steps_taken))
+        self.params = unchecked_step(self.params, grads, self.step_sizes(self.steps_taken))
         self.steps_taken += 1
         return self

@@ -24,15 +24,26 @@ import torch
 from torch import nn
 
 from mlbook.data.episodes import Episode
-from mlbook.optimization.batched import stack_parameters, task_batched_forward, unsupported_modules
+from mlbook.optimization.batched import stack_parameters, unchecked_batched_forward, unsupported_modules
 from mlbook.optimization.batchnorm import transductive_batchnorm
-from mlbook.optimization.functional import functional_forward, parameters_of
+from mlbook.optimization.checks import (
+    check_episode,
+    check_episodes,
+    check_meta_batch,
+    check_optimizer,
+    check_outputs,
+)
+from mlbook.optimization.functional import parameters_of, unchecked_forward
 from mlbook.optimization.learner import Learner
-from mlbook.optimization.losses import per_task_losses, task_loss, task_metrics
+
+# the unchecked losses: a method checks each episode once at its entry point, not on every inner step
+from mlbook.optimization.losses import unchecked_per_task_losses as per_task_losses
+from mlbook.optimization.losses import unchecked_task_loss as task_loss
+from mlbook.optimization.losses import unchecked_task_metrics as task_metrics
 from mlbook.optimization.parallel import meta_gradient
 from mlbook.optimization.pure import supports_pure_forward
 from mlbook.training.method import EpisodicMethod
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_bool, check_choice, check_module, check_positive, check_positive_int
 
 #: how inner step sizes are parameterised: one fixed α (MAML), a learned α per parameter tensor and per
 #: step (MAML++ "LSLR"), or a learned α per parameter *element* (Meta-SGD)
@@ -40,16 +51,32 @@ INNER_LR_MODES = ("fixed", "per_step", "per_parameter")
 
 
 def stack_episodes(episodes: Sequence[Episode]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Support and query tensors of a meta-batch stacked as ``[T, ...]`` (all tasks must have equal shapes)."""
+    """Support and query tensors of a meta-batch stacked as ``[T, ...]`` (all tasks must have equal shapes and
+    the same ``n_way``)."""
+    if isinstance(episodes, Episode) or not isinstance(episodes, Sequence) or isinstance(episodes, str):
+        raise TypeError(f"episodes must be a list of Episodes (a meta-batch), got {type(episodes).__name__}")
     if not episodes:
         raise ValueError("episodes must contain at least one Episode")
+    for i, episode in enumerate(episodes):
+        if not isinstance(episode, Episode):
+            raise TypeError(f"episodes[{i}] must be an Episode, got {type(episode).__name__}")
     first = episodes[0]
     for i, episode in enumerate(episodes):
-        if episode.support_x.shape != first.support_x.shape or episode.query_x.shape != first.query_x.shape:
+        if (
+            episode.support_x.shape != first.support_x.shape
+            or episode.query_x.shape != first.query_x.shape
+            or episode.support_y.shape != first.support_y.shape
+            or episode.query_y.shape != first.query_y.shape
+        ):
             raise ValueError(
-                f"batched=True needs equally shaped tasks; episode {i} has support {tuple(episode.support_x.shape)} "
-                f"and query {tuple(episode.query_x.shape)}, episode 0 has {tuple(first.support_x.shape)} and "
-                f"{tuple(first.query_x.shape)}"
+                f"episodes must be equally shaped: batched=True needs equally shaped tasks; episode {i} has support "
+                f"{tuple(episode.support_x.shape)} and query {tuple(episode.query_x.shape)}, episode 0 has "
+                f"{tuple(first.support_x.shape)} and {tuple(first.query_x.shape)}"
+            )
+        if episode.n_way != first.n_way:
+            raise ValueError(
+                f"episodes must have one n_way to be stacked; episode {i} has n_way={episode.n_way}, episode 0 has "
+                f"n_way={first.n_way}"
             )
     return (
         torch.stack([e.support_x for e in episodes]),
@@ -62,10 +89,8 @@ def stack_episodes(episodes: Sequence[Episode]) -> tuple[torch.Tensor, torch.Ten
 def check_inner_loop(model: nn.Module, inner_lr: float, inner_steps: int, test_inner_steps: int | None) -> int:
     """Validate the settings every gradient-based learner shares; returns ``test_inner_steps`` (default:
     ``inner_steps``)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-    if isinstance(inner_lr, bool) or not isinstance(inner_lr, (int, float)) or not inner_lr > 0:
-        raise ValueError(f"inner_lr must be a positive number, got {inner_lr!r}")
+    check_module("model", model)
+    check_positive("inner_lr", inner_lr)
     check_positive_int("inner_steps", inner_steps)
     test_inner_steps = inner_steps if test_inner_steps is None else test_inner_steps
     check_positive_int("test_inner_steps", test_inner_steps)
@@ -149,6 +174,13 @@ class MAML(EpisodicMethod):
         super().__init__()
         test_inner_steps = check_inner_loop(model, inner_lr, inner_steps, test_inner_steps)
         check_choice("inner_lr_mode", inner_lr_mode, INNER_LR_MODES)
+        for name, flag in (
+            ("first_order", first_order),
+            ("multi_step_loss", multi_step_loss),
+            ("batched", batched),
+            ("shared_head", shared_head),
+        ):
+            check_bool(name, flag)
         self.model = transductive_batchnorm(model)
         self.inner_lr = float(inner_lr)
         self.inner_steps = inner_steps
@@ -190,6 +222,10 @@ class MAML(EpisodicMethod):
         names = [name for name, _ in self.model.named_parameters()]
         if adapt == "all":
             return tuple(names)
+        if not isinstance(adapt, str) and (
+            not isinstance(adapt, Sequence) or not all(isinstance(p, str) for p in adapt)
+        ):
+            raise TypeError(f"adapt must be 'all', 'head' or a list of parameter name prefixes, got {adapt!r}")
         prefixes = ["head"] if adapt == "head" else [adapt] if isinstance(adapt, str) else list(adapt)
         chosen = [n for n in names if any(n == p or n.startswith(p.rstrip(".") + ".") for p in prefixes)]
         unknown = [p for p in prefixes if not any(n == p or n.startswith(p.rstrip(".") + ".") for n in names)]
@@ -210,10 +246,13 @@ class MAML(EpisodicMethod):
 
         ``detach=True`` starts from a copy of θ cut from the graph (test time: nothing flows back to θ);
         ``n_way`` is needed with ``shared_head`` (the head is expanded to one row per class)."""
-        second_order = (not self.first_order) if second_order is None else second_order
+        second_order = (not self.first_order) if second_order is None else check_bool("second_order", second_order)
+        check_bool("detach", detach)
+        if n_way is not None:
+            check_positive_int("n_way", n_way)
         params = self._theta(detach, n_way, tasks=None)
         return Learner(
-            partial(functional_forward, self.model), params, self.adaptable, self.step_sizes, second_order=second_order
+            partial(unchecked_forward, self.model), params, self.adaptable, self.step_sizes, second_order=second_order
         )
 
     # ------------------------------------------------------------------------------ one task, one loop
@@ -232,9 +271,9 @@ class MAML(EpisodicMethod):
         """The learner and the inputs it sees (subclasses may precompute features here, as ANIL does)."""
         params = self._theta(detach, n_way, tasks=support_x.shape[0] if batched else None)
         if batched:
-            forward = partial(task_batched_forward, self.model)
+            forward = partial(unchecked_batched_forward, self.model)
         else:
-            forward = partial(functional_forward, self.model)
+            forward = partial(unchecked_forward, self.model)
         learner = Learner(forward, params, self.adaptable, self.step_sizes, second_order=second_order)
         return learner, support_x, query_x
 
@@ -250,7 +289,10 @@ class MAML(EpisodicMethod):
             raise ValueError(f"step_weights must have inner_steps={self.inner_steps} entries, got {len(weights)}")
         objective = 0.0
         for step in range(self.inner_steps):
-            learner.adapt(loss_fn(learner(inputs_s), support_y))
+            support_outputs = learner(inputs_s)
+            if step == 0:  # the first forward of the episode: do the model's outputs fit its labels?
+                check_outputs(support_outputs, support_y, n_way)
+            learner.adapt(loss_fn(support_outputs, support_y))
             if weights is not None and step < self.inner_steps - 1 and weights[step]:
                 objective = objective + weights[step] * query_loss(learner(inputs_q), query_y)
         outputs = learner(inputs_q)
@@ -259,6 +301,9 @@ class MAML(EpisodicMethod):
         return objective, final, outputs
 
     def episode_loss(self, episode: Episode) -> tuple[torch.Tensor, dict[str, float]]:
+        """Meta-training objective on ``episode``'s query set after the inner loop, and its metrics. The episode
+        must fit the model (``checks.check_episode``), and the model must give ``n_way`` outputs per example."""
+        check_episode(episode, self.model)
         objective, final, outputs = self._inner_loop(
             episode.support_x, episode.support_y, episode.query_x, episode.query_y, episode.n_way, batched=False
         )
@@ -266,7 +311,9 @@ class MAML(EpisodicMethod):
 
     def batch_loss(self, episodes: list[Episode]) -> tuple[torch.Tensor, dict[str, float]]:
         if not self.batched:
+            check_meta_batch(episodes)  # each episode is checked by episode_loss
             return super().batch_loss(episodes)
+        check_episodes(episodes, self.model)
         support_x, support_y, query_x, query_y = stack_episodes(episodes)
         objective, final, outputs = self._inner_loop(
             support_x, support_y, query_x, query_y, episodes[0].n_way, batched=True
@@ -284,6 +331,8 @@ class MAML(EpisodicMethod):
         return loss, metrics, {name: g for (name, _), g in zip(named, grads, strict=True) if g is not None}
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        check_meta_batch(episodes)
+        check_optimizer(optimizer)
         if self.workers == 1:
             return super().training_step(episodes, optimizer)
         loss, metrics, grads = self.meta_gradient(episodes)
@@ -299,37 +348,53 @@ class MAML(EpisodicMethod):
         detached from θ (test time: nothing flows back to the meta-parameters)."""
         steps = self.test_inner_steps if steps is None else steps
         check_positive_int("steps", steps, minimum=0)
+        check_episode(episode, self.model)
         learner = self.clone(second_order=False, detach=True, n_way=episode.n_way)
         with torch.enable_grad():
-            for _ in range(steps):
-                learner.adapt(task_loss(learner(episode.support_x), episode.support_y))
+            for step in range(steps):
+                support_outputs = learner(episode.support_x)
+                if step == 0:
+                    check_outputs(support_outputs, episode.support_y, episode.n_way)
+                learner.adapt(task_loss(support_outputs, episode.support_y))
         return learner
 
     def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
         """Query outputs after ``steps`` (default ``test_inner_steps``) inner steps on the support set."""
         steps = self.test_inner_steps if steps is None else steps
         check_positive_int("steps", steps, minimum=0)
+        check_episode(episode, self.model)
         with torch.enable_grad():
             learner, inputs_s, inputs_q = self._prepare(
                 episode.support_x, episode.query_x, episode.n_way, second_order=False, batched=False, detach=True
             )
-            for _ in range(steps):
-                learner.adapt(task_loss(learner(inputs_s), episode.support_y))
-        return learner(inputs_q).detach()
+            for step in range(steps):
+                support_outputs = learner(inputs_s)
+                if step == 0:
+                    check_outputs(support_outputs, episode.support_y, episode.n_way)
+                learner.adapt(task_loss(support_outputs, episode.support_y))
+        outputs = learner(inputs_q).detach()
+        check_outputs(outputs, episode.query_y, episode.n_way)
+        return outputs
 
     def predict_batch(self, episodes: Sequence[Episode], steps: int | None = None) -> torch.Tensor:
         """``[T, Q, ...]`` query outputs of T equally shaped tasks adapted at once with the task-batched kernels
         (test time, detached from θ). Row t equals ``predict(episodes[t])``: tasks do not see each other."""
         steps = self.test_inner_steps if steps is None else steps
         check_positive_int("steps", steps, minimum=0)
-        support_x, support_y, query_x, _ = stack_episodes(episodes)
+        check_episodes(episodes, self.model)
+        support_x, support_y, query_x, query_y = stack_episodes(episodes)
         with torch.enable_grad():
             learner, inputs_s, inputs_q = self._prepare(
                 support_x, query_x, episodes[0].n_way, second_order=False, batched=True, detach=True
             )
-            for _ in range(steps):
-                learner.adapt(per_task_losses(learner(inputs_s), support_y).sum())
-        return learner(inputs_q).detach()
+            for step in range(steps):
+                support_outputs = learner(inputs_s)
+                if step == 0:
+                    check_outputs(support_outputs, support_y, episodes[0].n_way)
+                learner.adapt(per_task_losses(support_outputs, support_y).sum())
+        outputs = learner(inputs_q).detach()
+        check_outputs(outputs, query_y, episodes[0].n_way)
+        return outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The meta-model itself (θ, no adaptation)."""

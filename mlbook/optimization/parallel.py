@@ -24,7 +24,7 @@ import torch
 
 from mlbook.data.episodes import Episode
 from mlbook.optimization.pure import pytorch_derivatives
-from mlbook.utils import check_positive_int
+from mlbook.validate import check_callable, check_positive_int, check_tensor
 
 ChunkObjective = Callable[[Sequence[Episode]], tuple[torch.Tensor, dict[str, float]]]
 
@@ -62,10 +62,13 @@ def meta_gradient(
     ``objective(chunk)`` returns the *mean* loss over the chunk and mean metrics (``EpisodicMethod.batch_loss``).
     With ``workers > 1`` the chunks run in parallel threads, each with one intra-op thread; a parameter the
     objective does not reach gets ``None``. The returned loss is detached."""
+    check_callable("objective", objective)
     if not episodes:
         raise ValueError("episodes must contain at least one Episode")
     check_positive_int("workers", workers)
     parameters = list(parameters)
+    for i, parameter in enumerate(parameters):
+        check_tensor(f"parameters[{i}]", parameter)
     chunks = split_chunks(list(episodes), workers)
 
     def run(chunk: Sequence[Episode], threaded: bool = True):

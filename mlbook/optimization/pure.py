@@ -29,8 +29,10 @@ from torch import nn
 
 from mlbook.models import MLP, Conv4
 from mlbook.optimization.batchnorm_grad import batch_norm_train
+from mlbook.optimization.checks import check_parameter_names
 from mlbook.optimization.conv_grad import conv2d
 from mlbook.optimization.folded import can_fold, folded_block
+from mlbook.validate import check_tensor
 
 _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.Flatten)
 _SUPPORTED = (nn.Sequential, nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.GroupNorm, nn.MaxPool2d, nn.AvgPool2d,
@@ -63,6 +65,8 @@ def supports_pure_forward(module: nn.Module) -> bool:
     """Whether ``pure_forward`` can run ``module`` (Conv4, MLP or a Sequential of standard layers). Checked on
     every call, not cached: a module may change after a first call (BatchNorm made transductive, a layer
     replaced), and the walk costs microseconds next to a forward pass."""
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     if type(module) in (Conv4, MLP):
         return supports_pure_forward(module.features) and supports_pure_forward(module.head)
     if type(module) is nn.Sequential:
@@ -79,9 +83,15 @@ def supports_pure_forward(module: nn.Module) -> bool:
 def pure_forward(module: nn.Module, params: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """``module(x)`` with ``params[name]`` in place of the parameter ``name`` (missing names: the module's own).
 
-    Raises ``TypeError`` for a module that ``supports_pure_forward`` rejects."""
+    Raises ``TypeError`` for a module that ``supports_pure_forward`` rejects, ``ValueError`` for a name of
+    ``params`` that is no parameter of ``module`` (it would be ignored)."""
     if not supports_pure_forward(module):
-        raise TypeError(f"pure_forward cannot run {type(module).__name__}; use functional_call instead")
+        raise TypeError(
+            f"module must be one that pure_forward can run (Conv4, MLP or a Sequential of standard layers): "
+            f"pure_forward cannot run {type(module).__name__}; use functional_call instead"
+        )
+    check_parameter_names(module, params)
+    check_tensor("x", x)
     return interpret(module, params, x)
 
 

@@ -19,12 +19,16 @@ from torch import nn
 
 from mlbook.data.episodes import Episode
 from mlbook.optimization.batchnorm import transductive_batchnorm
-from mlbook.optimization.functional import functional_forward, parameters_of
+from mlbook.optimization.checks import check_episode, check_meta_batch, check_optimizer, check_outputs
+from mlbook.optimization.functional import parameters_of, unchecked_forward
 from mlbook.optimization.learner import Learner
-from mlbook.optimization.losses import task_loss, task_metrics
+
+# the unchecked losses: each episode is checked once at the entry point, not on every inner step
+from mlbook.optimization.losses import unchecked_task_loss as task_loss
+from mlbook.optimization.losses import unchecked_task_metrics as task_metrics
 from mlbook.optimization.maml import check_inner_loop, check_shared_head, expand_shared_head
 from mlbook.training.method import EpisodicMethod
-from mlbook.utils import check_choice, check_positive_int
+from mlbook.validate import check_bool, check_choice, check_positive_int
 
 
 class Reptile(EpisodicMethod):
@@ -53,6 +57,7 @@ class Reptile(EpisodicMethod):
         super().__init__()
         test_inner_steps = check_inner_loop(model, inner_lr, inner_steps, test_inner_steps)
         check_choice("train_on", train_on, ("support+query", "support"))
+        check_bool("shared_head", shared_head)
         self.model = transductive_batchnorm(model)
         self.inner_lr = float(inner_lr)
         self.inner_steps, self.test_inner_steps = inner_steps, test_inner_steps
@@ -67,11 +72,13 @@ class Reptile(EpisodicMethod):
 
     def clone(self, n_way: int | None = None) -> Learner:
         """A learner starting at a detached copy of θ: Reptile never differentiates through adaptation."""
+        if n_way is not None:
+            check_positive_int("n_way", n_way)
         params = {n: p.detach().requires_grad_() for n, p in parameters_of(self.model).items()}
         if self.shared_head:
             params = expand_shared_head(params, n_way)
         return Learner(
-            partial(functional_forward, self.model), params, self.adaptable, self.step_sizes, second_order=False
+            partial(unchecked_forward, self.model), params, self.adaptable, self.step_sizes, second_order=False
         )
 
     def _task_data(self, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,17 +90,21 @@ class Reptile(EpisodicMethod):
         """SGD from θ on the support set (``train=True``: on the meta-training data, see ``train_on``)."""
         steps = self.test_inner_steps if steps is None else steps
         check_positive_int("steps", steps, minimum=0)
+        check_bool("train", train)
+        check_episode(episode, self.model)
         x, y = self._task_data(episode) if train else (episode.support_x, episode.support_y)
         learner = self.clone(n_way=episode.n_way)
         with torch.enable_grad():
-            for _ in range(steps):
-                learner.adapt(task_loss(learner(x), y))
+            for step in range(steps):
+                outputs = learner(x)
+                if step == 0:  # the first forward of the episode: do the model's outputs fit its labels?
+                    check_outputs(outputs, y, episode.n_way)
+                learner.adapt(task_loss(outputs, y))
         return learner
 
     def meta_direction(self, episodes: list[Episode]) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
         """mean_i (φ_i - θ) over the meta-batch, and the mean final training loss of the tasks."""
-        if not episodes:
-            raise ValueError("episodes must contain at least one Episode")
+        check_meta_batch(episodes)  # each episode is checked by adapt_to
         theta = parameters_of(self.model)
         direction = {n: torch.zeros_like(p) for n, p in theta.items()}
         losses = []
@@ -110,6 +121,7 @@ class Reptile(EpisodicMethod):
         return direction, {"loss": sum(losses) / len(losses)}
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        check_optimizer(optimizer)
         direction, metrics = self.meta_direction(episodes)
         optimizer.zero_grad(set_to_none=True)
         for name, p in self.model.named_parameters():
@@ -121,11 +133,14 @@ class Reptile(EpisodicMethod):
         """Query loss after test-time adaptation (for monitoring: Reptile meta-trains with ``training_step``)."""
         learner = self.adapt_to(episode)
         outputs = learner(episode.query_x)
+        check_outputs(outputs, episode.query_y, episode.n_way)
         return task_loss(outputs, episode.query_y).detach(), task_metrics(outputs.detach(), episode.query_y)
 
     def predict(self, episode: Episode, steps: int | None = None) -> torch.Tensor:
         learner = self.adapt_to(episode, steps)
-        return learner(episode.query_x).detach()
+        outputs = learner(episode.query_x).detach()
+        check_outputs(outputs, episode.query_y, episode.n_way)
+        return outputs
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)

@@ -14,11 +14,14 @@ one optimiser step. Methods that meta-learn differently (Reptile) or batch tasks
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mlbook.data.episodes import Episode
+from mlbook.validate import check_labels, check_same_length, check_tensor
 
 
 class EpisodicMethod(nn.Module):
@@ -32,7 +35,8 @@ class EpisodicMethod(nn.Module):
         raise NotImplementedError
 
     def batch_loss(self, episodes: list[Episode]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Mean loss (and mean metrics) over the tasks of a meta-batch."""
+        """Mean loss (and mean metrics) over the tasks of a meta-batch (a non-empty list of ``Episode``)."""
+        _check_episodes(episodes)
         losses, totals = [], {}
         for episode in episodes:
             loss, metrics = self.episode_loss(episode)
@@ -42,6 +46,7 @@ class EpisodicMethod(nn.Module):
         return torch.stack(losses).mean(), {name: value / len(episodes) for name, value in totals.items()}
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
+        _check_optimizer(optimizer)
         loss, metrics = self.batch_loss(episodes)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -50,7 +55,33 @@ class EpisodicMethod(nn.Module):
 
 
 def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """Cross-entropy and accuracy, the metrics pair every classification method reports."""
+    """Cross-entropy and accuracy, the metrics pair every classification method reports.
+
+    ``logits`` is ``[Q, N]`` floating point, ``labels`` ``[Q]`` class indices in ``[0, N)``; anything else (float
+    labels, which ``cross_entropy`` would take as soft targets, or labels out of range) raises a clear error."""
+    check_tensor("logits", logits, ndim=2, floating=True)
+    check_labels("labels", labels, logits.shape[1])
+    check_same_length("logits", logits, "labels", labels)
     loss = F.cross_entropy(logits, labels)
     accuracy = (logits.argmax(dim=1) == labels).float().mean()
     return loss, {"accuracy": float(accuracy)}
+
+
+def _check_episodes(episodes) -> None:
+    """A meta-batch: a non-empty list (or another sequence) of ``Episode``."""
+    if not isinstance(episodes, Sequence):
+        raise TypeError(f"episodes must be a list of Episode (a meta-batch), got {type(episodes).__name__}")
+    if not episodes:
+        raise ValueError("episodes must contain at least one Episode, got an empty meta-batch")
+    for i, episode in enumerate(episodes):
+        if not isinstance(episode, Episode):
+            raise TypeError(f"episodes[{i}] must be an Episode, got {type(episode).__name__}")
+
+
+def _check_optimizer(optimizer) -> torch.optim.Optimizer:
+    """A ``torch.optim.Optimizer`` instance (not the class, not a name)."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        built = isinstance(optimizer, type)
+        hint = " (the class: build it, e.g. torch.optim.Adam(method.parameters()))" if built else ""
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer{hint}, got {type(optimizer).__name__}")
+    return optimizer

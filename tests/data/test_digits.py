@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from mlbook.data import load_digits
@@ -14,3 +15,10 @@ def test_digits_are_a_ten_class_target_domain_in_omniglot_convention():
 
 def test_native_size_is_available():
     assert load_digits(image_size=8).images.shape[1:] == (1, 8, 8)
+
+
+def test_an_image_size_that_needs_terabytes_is_refused_before_allocating():
+    with pytest.raises(ValueError, match="image_size is too large"):
+        load_digits(image_size=10**6)
+    with pytest.raises(TypeError, match="image_size must be an int"):
+        load_digits(image_size=28.0)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from mlbook.data import EpisodeSampler
+from mlbook.data import Episode, EpisodeSampler
 from tests.conftest import example_ids
 
 
@@ -86,3 +86,43 @@ def test_real_twenty_way_within_alphabet_episode(omniglot_small1):
     episode = sampler.sample()
     assert episode.support_x.shape == (20, 1, 28, 28)
     assert len({omniglot_small1.class_groups[c] for c in episode.classes.tolist()}) == 1
+
+
+def test_sampler_refuses_a_negative_seed_as_seed_everything_does(indexed_dataset):
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        EpisodeSampler(indexed_dataset, n_way=2, k_shot=1, seed=-1)
+
+
+def test_sampler_refuses_a_non_bool_within_group_and_a_non_dataset(indexed_dataset):
+    with pytest.raises(TypeError, match="within_group must be a bool"):
+        EpisodeSampler(indexed_dataset, n_way=2, k_shot=1, within_group="yes")
+    with pytest.raises(TypeError, match="dataset must be a LabelledImages"):
+        EpisodeSampler(indexed_dataset.images, n_way=2, k_shot=1)
+
+
+def test_fractional_sizes_are_type_errors(indexed_dataset):
+    with pytest.raises(TypeError, match="n_way must be an int"):
+        EpisodeSampler(indexed_dataset, n_way=2.5, k_shot=1)
+
+
+def test_take_checks_its_count_when_called_not_when_first_iterated(indexed_dataset):
+    sampler = EpisodeSampler(indexed_dataset, n_way=2, k_shot=1, q_query=1, seed=0)
+    with pytest.raises(ValueError, match="count must be an int >= 1"):
+        sampler.take(0)
+    taken = [e.classes.tolist() for e in sampler.take(3)]
+    sampler.reset()
+    assert taken == [sampler.sample().classes.tolist() for _ in range(3)]
+
+
+def test_episode_refuses_targets_of_another_length_and_bad_sizes():
+    x = torch.zeros(2, 1, 4, 4)
+    with pytest.raises(ValueError, match="support_y must have one target per row of support_x"):
+        Episode(x, torch.tensor([0]), x, torch.tensor([0, 1]), n_way=2, k_shot=1)
+    with pytest.raises(ValueError, match="query_y must have one target per row of query_x"):
+        Episode(x, torch.tensor([0, 1]), x, torch.tensor([0, 1, 1]), n_way=2, k_shot=1)
+    with pytest.raises(TypeError, match="support_x must be a torch.Tensor"):
+        Episode([[0.0], [1.0]], torch.tensor([0, 1]), x, torch.tensor([0, 1]), n_way=2, k_shot=1)
+    with pytest.raises(ValueError, match="k_shot must be an int >= 1"):
+        Episode(x, torch.tensor([0, 1]), x, torch.tensor([0, 1]), n_way=2, k_shot=0)
+    with pytest.raises(TypeError, match="n_way must be an int"):
+        Episode(x, torch.tensor([0, 1]), x, torch.tensor([0, 1]), n_way="2", k_shot=1)

@@ -1,3 +1,5 @@
+import errno
+import os
 import time
 
 import numpy as np
@@ -118,3 +120,77 @@ def test_decoding_matches_an_independent_read_of_one_png():
         pixels = np.array(Image.open(io.BytesIO(zf.read(first))).convert("1"))
     data = load_omniglot("background_small1", image_size=None)
     assert np.array_equal(data.images[0, 0].numpy() == 1.0, ~pixels)
+
+
+def _tiny_arrays(*args) -> dict[str, np.ndarray]:
+    """What ``_decode_archive`` returns, for two 4x4 characters: keeps the fault tests cheap."""
+    return {
+        "images": np.arange(32, dtype=np.uint8).reshape(2, 4, 4),
+        "labels": np.array([0, 1], dtype=np.int32),
+        "class_names": np.array(["A/c1", "A/c2"]),
+        "class_groups": np.array(["A", "A"]),
+    }
+
+
+def test_download_and_train_must_be_what_they_say():
+    with pytest.raises(TypeError, match="download must be True or False"):
+        load_omniglot(download="no")
+    with pytest.raises(TypeError, match="train must be an int"):
+        minimal_splits(train=True)
+
+
+def test_a_read_only_cache_loads_without_caching_and_warns_once(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("MLBOOK_CACHE", str(cache))
+    monkeypatch.setattr(omniglot_module, "_decode_archive", _tiny_arrays)
+    if os.geteuid() == 0:  # root writes through a read-only mode: make the write fail as it would for a reader
+
+        def refused(*args, **kwargs):
+            raise PermissionError(errno.EACCES, "Permission denied", str(cache))
+
+        monkeypatch.setattr(omniglot_module.tempfile, "mkstemp", refused)
+    else:
+        cache.chmod(0o555)
+    try:
+        with pytest.warns(RuntimeWarning, match="MLBOOK_CACHE") as caught:
+            first = load_omniglot("background_small1")
+            second = load_omniglot("background_small1")
+    finally:
+        cache.chmod(0o755)
+    assert sum("MLBOOK_CACHE" in str(w.message) for w in caught) == 1
+    assert first.images.shape == (2, 1, 4, 4) and torch.equal(first.images, second.images)
+    assert list(cache.iterdir()) == []
+
+
+def test_a_full_disk_leaves_no_part_file_and_the_decoded_data_still_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLBOOK_CACHE", str(tmp_path))
+    monkeypatch.setattr(omniglot_module, "_decode_archive", _tiny_arrays)
+
+    def full_disk(handle, **arrays):
+        handle.write(b"half an archive")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(omniglot_module.np, "savez", full_disk)
+    with pytest.warns(RuntimeWarning, match="No space left on device"):
+        data = load_omniglot("background_small1")
+    assert len(data) == 2 and data.class_names == ["A/c1", "A/c2"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cache_directory_that_cannot_be_created_is_skipped_with_a_warning(monkeypatch):
+    def cannot_create():
+        raise PermissionError(errno.EACCES, "Permission denied", "/read-only/mlbook-cache")
+
+    monkeypatch.setattr(omniglot_module, "cache_dir", cannot_create)
+    monkeypatch.setattr(omniglot_module, "_decode_archive", _tiny_arrays)
+    with pytest.warns(RuntimeWarning, match="read-only/mlbook-cache"):
+        assert len(load_omniglot("background_small1")) == 2
+
+
+def test_a_cache_variable_naming_a_file_is_said_clearly(tmp_path, monkeypatch):
+    not_a_directory = tmp_path / "cache.txt"
+    not_a_directory.write_text("a file")
+    monkeypatch.setenv("MLBOOK_CACHE", str(not_a_directory))
+    with pytest.raises(NotADirectoryError, match="MLBOOK_CACHE must name a directory"):
+        load_omniglot("background_small1")

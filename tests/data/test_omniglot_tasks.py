@@ -124,7 +124,7 @@ def test_bad_split_arguments_are_named(omniglot_small1):
     for bad in (0, 20, 2.0):
         with pytest.raises(ValueError, match=r"n_test_drawers must be an int in \[1, 19\]"):
             split_by_drawer(omniglot_small1, n_test_drawers=bad)
-    no_drawers = MultiTaskImages(torch.zeros(2, 1, 2, 2), torch.zeros(2, 1), ("a",), (1,))
+    no_drawers = MultiTaskImages(torch.zeros(2, 1, 2, 2), torch.zeros(2, 1, dtype=torch.long), ("a",), (1,))
     with pytest.raises(TypeError, match=r"info\['drawer'\]"):
         split_by_drawer(no_drawers)
     with pytest.raises(TypeError, match="images must be a LabelledImages"):

@@ -1,7 +1,9 @@
+import math
+
 import pytest
 import torch
 
-from mlbook.data import OneShotRun, load_oneshot_runs, nearest_by_distance, score_oneshot
+from mlbook.data import OneShotResult, OneShotRun, load_oneshot_runs, nearest_by_distance, score_oneshot
 
 
 def _toy_runs() -> list[OneShotRun]:
@@ -76,3 +78,52 @@ def test_every_published_error_has_a_citation_a_bib_entry_and_a_protocol():
         assert row["protocol"].strip(), row
         if "per_split" in row:  # the headline number is the mean of the two minimal splits
             assert abs(row["error_percent"] - sum(row["per_split"]) / 2) < 1e-9, row
+
+
+def test_fractional_predictions_are_refused_not_truncated():
+    with pytest.raises(ValueError, match="classify must return whole-number support indices"):
+        score_oneshot(lambda support, query: torch.tensor([1.9, 0.0, 1.0]), _toy_runs())
+
+
+def test_whole_number_float_predictions_score_as_before():
+    result = score_oneshot(lambda support, query: torch.tensor([2.0, 0.0, 1.0]), _toy_runs()[:1])
+    assert result.error_percent == 0.0
+
+
+def test_predictions_of_another_shape_are_refused_not_flattened():
+    two_rows = lambda support, query: torch.tensor([[2, 0, 1], [2, 0, 1]])  # noqa: E731 - 6 numbers for 3 queries
+    with pytest.raises(ValueError, match=r"classify must return \(3,\) support indices"):
+        score_oneshot(two_rows, _toy_runs()[:1])
+    kept_dimension = lambda support, query: torch.tensor([[2], [0], [1]])  # noqa: E731 - argmax(keepdim=True)
+    assert score_oneshot(kept_dimension, _toy_runs()[:1]).error_percent == 0.0
+
+
+def test_boolean_predictions_and_non_callables_are_refused():
+    with pytest.raises(TypeError, match="classify must return integer support indices"):
+        score_oneshot(lambda support, query: torch.tensor([True, False, True]), _toy_runs())
+    with pytest.raises(TypeError, match="classify must be callable"):
+        score_oneshot("nearest", _toy_runs())
+    with pytest.raises(TypeError, match="distance must be callable"):
+        nearest_by_distance("euclidean")
+
+
+def test_runs_must_be_a_list_of_one_shot_runs():
+    with pytest.raises(ValueError, match="runs must be a non-empty list"):
+        score_oneshot(lambda support, query: torch.arange(3), _toy_runs()[0])
+    with pytest.raises(TypeError, match=r"runs\[0\] must be a OneShotRun"):
+        score_oneshot(lambda support, query: torch.arange(3), [torch.zeros(3, 1, 2, 2)])
+
+
+def test_a_run_and_a_result_refuse_inconsistent_contents():
+    support = torch.zeros(3, 1, 2, 2)
+    with pytest.raises(ValueError, match="answers must hold one index in"):
+        OneShotRun("a", support, support, torch.tensor([0, 1, 3]))
+    with pytest.raises(TypeError, match="answers must be an integer tensor"):
+        OneShotRun("a", support, support, torch.tensor([0.5, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="support must have 4 dimensions"):
+        OneShotRun("a", support[:, 0], support, torch.tensor([0, 1, 2]))
+    answers = torch.tensor([[0, 1, 2]])
+    with pytest.raises(ValueError, match="error_percent must be a finite number"):
+        OneShotResult(math.nan, [0.0], answers, answers)
+    with pytest.raises(ValueError, match="predictions must have the shape of answers"):
+        OneShotResult(0.0, [0.0], answers[:, :2], answers)

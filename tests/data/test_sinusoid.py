@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mlbook.data import SinusoidTasks
+from mlbook.data import SinusoidTask, SinusoidTasks
 
 
 def test_tasks_follow_the_maml_paper_ranges():
@@ -37,3 +37,30 @@ def test_bad_arguments_are_named():
         SinusoidTasks(amplitude=(5.0, 0.1))
     with pytest.raises(ValueError, match="k_shot must be an int >= 1"):
         SinusoidTasks(k_shot=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"phase": (1.0, 1.0)}, r"phase must be a pair \(low, high\) with low < high"),
+    ({"amplitude": (0.1, math.inf)}, r"amplitude\[1\] must be a finite number"),
+    ({"x_range": (math.nan, 5.0)}, r"x_range\[0\] must be a finite number"),
+    ({"x_range": "ab"}, r"x_range must be a pair \(low, high\)"),
+])
+def test_ranges_must_be_finite_pairs_with_low_below_high(kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        SinusoidTasks(**kwargs)
+
+
+def test_a_negative_seed_and_a_terabyte_episode_are_refused():
+    with pytest.raises(ValueError, match="seed must be an int >= 0"):
+        SinusoidTasks(seed=-1)
+    with pytest.raises(ValueError, match="k_shot is too large"):
+        SinusoidTasks(k_shot=10**13)
+
+
+def test_a_task_needs_finite_numbers_and_a_tensor_input():
+    with pytest.raises(ValueError, match="amplitude must be a finite number"):
+        SinusoidTask(math.nan, 0.0)
+    with pytest.raises(TypeError, match="phase must be a number"):
+        SinusoidTask(1.0, "0")
+    with pytest.raises(TypeError, match="task must be callable"):
+        SinusoidTasks().sample_episode(task="sin")

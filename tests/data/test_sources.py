@@ -1,3 +1,4 @@
+import errno
 import hashlib
 from pathlib import Path
 
@@ -85,3 +86,33 @@ def test_download_false_never_touches_the_network(isolated):
     _, _, remote = isolated
     with pytest.raises(DataNotFoundError, match="not available"):
         fetch(remote, download=False)
+
+
+def test_a_corrupt_cached_copy_is_reported_as_corrupt_with_where_it_went(isolated):
+    _, cache, remote = isolated
+    (cache / remote.name).write_bytes(b"bit rot")
+    with pytest.raises(DataNotFoundError) as error:
+        fetch(remote, download=False)
+    message = str(error.value)
+    assert "was corrupt" in message and str(cache / (remote.name + ".corrupt")) in message
+
+
+def test_a_download_that_fills_the_disk_leaves_no_part_file_and_names_the_cache(isolated, monkeypatch):
+    _, cache, remote = isolated
+
+    def full_disk(source, target):
+        target.write(b"some bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sources.shutil, "copyfileobj", full_disk)
+    with pytest.raises(DataNotFoundError, match="MLBOOK_CACHE at a writable directory"):
+        fetch(remote)
+    assert list(cache.iterdir()) == []
+
+
+def test_a_cache_variable_naming_a_file_is_refused_by_name(tmp_path, monkeypatch):
+    not_a_directory = tmp_path / "cache.txt"
+    not_a_directory.write_text("a file")
+    monkeypatch.setenv(sources.CACHE_ENV, str(not_a_directory / "inside"))
+    with pytest.raises(NotADirectoryError, match="MLBOOK_CACHE must name a directory"):
+        sources.cache_dir()

@@ -48,9 +48,31 @@ def test_class_means_any_order_and_unequal_shots():
 def test_bad_inputs():
     with pytest.raises(ValueError, match="same number of features"):
         squared_euclidean(torch.zeros(2, 3), torch.zeros(2, 4))
-    with pytest.raises(ValueError, match="matrices"):
+    with pytest.raises(ValueError, match=r"a must be a \[rows, features\] matrix"):
         cosine_similarity(torch.zeros(2, 3, 1), torch.zeros(2, 3))
     with pytest.raises(ValueError, match="cover every class"):
         class_means(torch.zeros(3, 2), torch.tensor([0, 0, 2]), 3)
     with pytest.raises(ValueError, match="labels"):
         class_means(torch.zeros(3, 2), torch.tensor([0, 1]), 2)
+
+
+def test_distances_refuse_integer_tensors_instead_of_computing_in_integers():
+    with pytest.raises(TypeError, match="b must be a floating-point tensor"):
+        squared_euclidean(torch.rand(2, 3), torch.ones(4, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match="a must be a floating-point tensor"):
+        l1_distance(torch.ones(2, 3, dtype=torch.long), torch.rand(4, 3))
+
+
+def test_cosine_similarity_refuses_a_non_positive_or_nan_eps():
+    for eps in (-1.0, 0.0, float("nan")):
+        with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+            cosine_similarity(torch.rand(2, 3), torch.rand(4, 3), eps)
+
+
+def test_class_means_refuses_wrong_labels_and_integer_embeddings():
+    with pytest.raises(TypeError, match="labels must be an integer tensor"):
+        class_means(torch.rand(4, 3), torch.tensor([0.0, 0.0, 1.0, 1.0]), 2)
+    with pytest.raises(ValueError, match="labels must be class indices >= 0"):
+        class_means(torch.rand(4, 3), torch.tensor([0, -1, 1, 1]), 2)
+    with pytest.raises(TypeError, match="embeddings must be a floating-point tensor"):
+        class_means(torch.ones(4, 3, dtype=torch.long), torch.tensor([0, 0, 1, 1]), 2)

@@ -7,11 +7,14 @@ from torch import nn
 
 from mlbook.data import Episode
 from mlbook.metric import (
+    FullContextEmbedding,
     MatchingNetwork,
     PrototypicalNetwork,
+    RelationModule,
     RelationNetwork,
     SiameseNetwork,
     build_method,
+    check_episode,
 )
 from mlbook.models import Conv4
 from mlbook.training import predict
@@ -216,10 +219,10 @@ def test_bad_episodes_raise_clear_errors(name, make_episode):
     with pytest.raises(ValueError, match="n_way"):
         method.episode_loss(regression)
     missing = Episode(ep.support_x, torch.tensor([0, 0, 2]), ep.query_x, ep.query_y, 3, 1)
-    with pytest.raises(ValueError, match="classes \\[1\\] have none"):
+    with pytest.raises(ValueError, match="classes \\[1\\] have no support example"):
         method.predict(missing)
     out_of_range = Episode(ep.support_x, torch.tensor([0, 1, 3]), ep.query_x, ep.query_y, 3, 1)
-    with pytest.raises(ValueError, match="support_y must lie in"):
+    with pytest.raises(ValueError, match="support_y must be class indices < 3"):
         method.predict(out_of_range)
     wrong_size = Episode(ep.support_x, ep.support_y, ep.query_x[:, :, :20, :20], ep.query_y, 3, 1)
     with pytest.raises(ValueError, match="one shape"):
@@ -227,6 +230,90 @@ def test_bad_episodes_raise_clear_errors(name, make_episode):
     flat = Episode(ep.support_x.flatten(1), ep.support_y, ep.query_x.flatten(1), ep.query_y, 3, 1)
     with pytest.raises(ValueError, match="C, H, W"):
         method.predict(flat)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_method_refuses_query_labels_out_of_range_or_fractional(name, make_episode):
+    method = small(name)
+    ep = make_episode(3, 1, q_query=1)
+    for query_y, error, message in (
+        (torch.tensor([0, 1, 3]), ValueError, "query_y must be class indices < 3"),
+        (torch.tensor([0, -1, 2]), ValueError, "query_y must be class indices >= 0"),
+        (torch.tensor([0.0, 1.0, 2.0]), TypeError, "query_y must be an integer tensor"),
+    ):
+        with pytest.raises(error, match=message):
+            method.episode_loss(Episode(ep.support_x, ep.support_y, ep.query_x, query_y, 3, 1))
+
+
+def test_siamese_episode_loss_refuses_query_labels_it_used_to_score(make_episode):
+    ep = make_episode(3, 1, q_query=1)
+    method = SiameseNetwork(Conv4(hidden=8))
+    for query_y in (torch.tensor([0, 1, 7]), torch.tensor([0.0, 1.0, 2.0])):
+        with pytest.raises((TypeError, ValueError), match="query_y"):
+            method.episode_loss(Episode(ep.support_x, ep.support_y, ep.query_x, query_y, 3, 1))
+
+
+def test_check_episode_refuses_integer_nan_and_misplaced_images(make_episode):
+    ep = make_episode(2, 1, q_query=1, size=4)
+    with pytest.raises(TypeError, match="support_x must be a floating-point tensor"):
+        check_episode(Episode((ep.support_x * 255).to(torch.uint8), ep.support_y, ep.query_x, ep.query_y, 2, 1))
+    nan = ep.query_x.clone()
+    nan[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="query_x must contain finite numbers only"):
+        check_episode(Episode(ep.support_x, ep.support_y, nan, ep.query_y, 2, 1))
+    with pytest.raises(ValueError, match="one device"):
+        check_episode(Episode(ep.support_x, ep.support_y, ep.query_x.to("meta"), ep.query_y, 2, 1))
+    with pytest.raises(TypeError, match="episode must be an Episode"):
+        check_episode((ep.support_x, ep.support_y))
+
+
+def test_a_method_refuses_an_episode_on_another_device(make_episode):
+    with pytest.raises(ValueError, match="episode is on meta but the method's parameters are on cpu"):
+        PrototypicalNetwork(nn.Linear(16, 2)).predict(make_episode(2, 1, q_query=1, size=4).to("meta"))
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf")])
+def test_protonet_and_matching_refuse_a_scale_that_is_not_a_finite_positive_number(scale):
+    with pytest.raises(ValueError, match="scale must be a finite number > 0"):
+        PrototypicalNetwork(nn.Flatten(), distance="cosine", scale=scale)
+    with pytest.raises(ValueError, match="scale must be a finite number > 0"):
+        MatchingNetwork(nn.Flatten(), scale=scale)
+
+
+def test_constructors_refuse_a_string_encoder_and_string_switches():
+    with pytest.raises(TypeError, match="encoder must be a torch.nn.Module"):
+        PrototypicalNetwork("conv4")
+    with pytest.raises(TypeError, match="channels_last must be True or False"):
+        PrototypicalNetwork(nn.Flatten(), channels_last="no")
+    with pytest.raises(TypeError, match="fce must be True or False"):
+        MatchingNetwork(nn.Flatten(), fce="yes", embedding_dim=4)
+    with pytest.raises(ValueError, match="fce_steps must be an int >= 1"):
+        MatchingNetwork(nn.Flatten(), fce_steps=0)
+
+
+def test_size_arguments_are_named_as_the_reader_wrote_them():
+    with pytest.raises(ValueError, match="relation_hidden must be an int >= 1"):
+        RelationNetwork(relation_hidden=0)
+    with pytest.raises(ValueError, match="^channels must be an int >= 1"):
+        RelationNetwork(channels=0)
+    with pytest.raises(ValueError, match="embedding_dim must be an int >= 1"):
+        MatchingNetwork(nn.Flatten(), fce=True, embedding_dim=0)
+    with pytest.raises(ValueError, match="embedding_dim must be an int >= 1"):
+        SiameseNetwork(nn.Flatten(), embedding_dim=0)
+    with pytest.raises(TypeError, match="projection must be an int"):
+        SiameseNetwork(nn.Flatten(), embedding_dim=4, projection=2.5)
+
+
+def test_shape_mistakes_inside_the_methods_get_named():
+    fce = FullContextEmbedding(16)
+    with pytest.raises(ValueError, match="support must have 2 dimensions"):
+        fce.context_support(torch.rand(16))
+    with pytest.raises(ValueError, match=r"support_g must be \[rows, 16\]"):
+        fce.context_query(torch.rand(2, 16), torch.rand(3, 8))
+    with pytest.raises(ValueError, match=r"pairs must be \[P, 8, s, s\]"):
+        RelationModule(channels=4, hidden=2)(torch.rand(3, 4, 3, 3))
+    with pytest.raises(ValueError, match=r"b must be \[rows, 4\] embeddings"):
+        SiameseNetwork(nn.Flatten(), embedding_dim=4).pair_logits(torch.rand(2, 4), torch.rand(3, 8))
 
 
 def test_bad_constructor_arguments(make_episode):

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.func import functional_call
 
-from mlbook.models import MLP, NORMS, Conv4
+from mlbook.models import MLP, NORMS, Conv4, conv_block, make_norm
 
 
 @pytest.mark.parametrize("norm", NORMS)
@@ -62,3 +62,37 @@ def test_mlp_shapes_and_errors():
         net(torch.rand(10, 2))
     with pytest.raises(ValueError, match="out_features must be an int"):
         MLP(1, 0)
+
+
+def test_zero_out_features_is_refused_not_read_as_headless():
+    with pytest.raises(ValueError, match="out_features must be an int >= 1"):
+        Conv4(out_features=0)
+    assert isinstance(Conv4(out_features=None).head, torch.nn.Identity)
+
+
+def test_track_running_stats_must_be_a_boolean():
+    with pytest.raises(TypeError, match="track_running_stats must be True or False"):
+        Conv4(track_running_stats="no")
+    with pytest.raises(TypeError, match="track_running_stats must be True or False"):
+        make_norm("batch", 8, "no")
+
+
+def test_blocks_refuse_zero_channels():
+    with pytest.raises(ValueError, match="channels must be an int >= 1"):
+        make_norm("batch", 0)
+    with pytest.raises(ValueError, match="in_channels must be an int >= 1"):
+        conv_block(0, 8, "batch")
+
+
+def test_inputs_of_another_dtype_get_a_clear_error():
+    with pytest.raises(TypeError, match="x must have the model's dtype torch.float32, got torch.float64"):
+        Conv4(out_features=3)(torch.rand(2, 1, 28, 28, dtype=torch.float64))
+    with pytest.raises(TypeError, match="x must have the model's dtype"):
+        MLP(1, 1)(torch.arange(3).reshape(3, 1))
+
+
+def test_mlp_hidden_must_be_a_sequence_of_widths():
+    with pytest.raises(TypeError, match="hidden must be a sequence of layer widths"):
+        MLP(1, 1, hidden=40)
+    with pytest.raises(ValueError, match=r"hidden\[1\] must be an int >= 1"):
+        MLP(1, 1, hidden=(40, 0))

@@ -329,3 +329,18 @@ def test_aligned_mtl_on_orthogonal_gradients_equalises_their_norms():
     assert torch.allclose(AlignedMTL()(jacobian), torch.full((3,), 1 / 3, dtype=torch.float64))
     with pytest.raises(ValueError, match="scale_mode must be one of"):
         AlignedMTL("max")
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("make", [lambda: MGDA(tol=float("inf")), lambda: NashMTL(tol=float("inf"))])
+def test_an_infinite_tolerance_is_refused_instead_of_stopping_at_the_start(make):
+    with pytest.raises(ValueError, match="tol must be a finite number"):
+        make()
+
+
+@pytest.mark.parametrize("c", ["0.4", None])
+def test_cagrad_names_a_radius_that_is_not_a_number(c):
+    with pytest.raises(TypeError, match="c must be a number"):
+        CAGrad(c=c)

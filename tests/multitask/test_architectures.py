@@ -217,3 +217,31 @@ def test_shared_private_penalty_matches_its_features_and_reaches_both_encoders()
     assert {id(p) for p in model.shared_parameters()} <= reached
     for t in range(len(OUTS)):
         assert {id(p) for p in model.private[t].parameters()} <= reached
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+
+
+def test_a_cross_stitch_unit_refuses_one_tensor_instead_of_mixing_its_batch_rows():
+    with pytest.raises(TypeError, match="activations must be a list with one tensor per task"):
+        CrossStitchUnit(2)(torch.randn(2, 4))  # len 2 = T: its two examples would have been stitched together
+
+
+def test_difference_loss_refuses_integer_features():
+    features = torch.ones(4, 2, dtype=torch.long)
+    with pytest.raises(TypeError, match="shared must be a floating-point tensor"):
+        difference_loss(features, [features])
+
+
+@pytest.mark.parametrize(
+    ("argument", "args"), [("shared_hidden", (4, 8, [8], [1, 1])), ("private_hidden", (4, [8], [], [1]))]
+)
+def test_shared_private_mlp_names_which_hidden_sizes_are_wrong(argument, args):
+    with pytest.raises(ValueError, match=f"{argument} must be a non-empty sequence"):
+        SharedPrivate.mlp(*args)
+
+
+def test_conv_builders_name_an_image_size_that_is_not_an_int():
+    for build in (HardSharing.conv, CrossStitchNetwork.conv):
+        with pytest.raises(TypeError, match="image_size must be an int"):
+            build([2, 2], image_size="16")

@@ -151,9 +151,11 @@ def test_training_with_gradnorm_shrinks_the_weight_of_the_task_with_ten_times_th
 def test_gradnorm_rejects_bad_arguments():
     with pytest.raises(ValueError, match="n_tasks"):
         GradNorm(0)
-    for alpha in (-1.0, math.nan, math.inf, "1"):
+    for alpha in (-1.0, math.nan, math.inf):
         with pytest.raises(ValueError, match="alpha"):
             GradNorm(2, alpha=alpha)
+    with pytest.raises(TypeError, match="alpha must be a number"):
+        GradNorm(2, alpha="1")
     model, task_losses = two_task_problem()
     method = GradNorm(2)
     W = last_shared_weight(model)

@@ -142,3 +142,27 @@ def test_bad_inputs_name_the_argument():
         aggregated_backward(losses, shared, heads, lambda j: j.sum(0))
     with pytest.raises(ValueError, match="z must be a tensor in the graph"):
         representation_gram(losses, z.detach())
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+
+
+def test_a_bare_parameter_tensor_is_refused_instead_of_giving_a_zero_jacobian():
+    model = HardSharing()
+    losses, _ = _losses(model)
+    with pytest.raises(TypeError, match="params must be a list of tensors"):
+        task_jacobian(losses, model.trunk.weight)  # list(weight) would be its rows, which no loss depends on
+
+
+def test_non_finite_losses_are_refused_instead_of_giving_a_nan_jacobian():
+    model = HardSharing()
+    losses, _ = _losses(model)
+    with pytest.raises(ValueError, match="losses must be finite"):
+        task_jacobian(losses * torch.tensor([1.0, float("nan"), 1.0], dtype=torch.float64), model.shared_parameters())
+
+
+def test_task_params_from_a_generator_is_a_clear_type_error():
+    model = HardSharing()
+    losses, _ = _losses(model)
+    with pytest.raises(TypeError, match="task_params must be a list with one list of parameters per task"):
+        aggregated_backward(losses, model.shared_parameters(), model.parameters(), MGDA())

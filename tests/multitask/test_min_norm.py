@@ -154,3 +154,9 @@ def test_bad_inputs_name_the_argument():
         min_norm_weights(torch.eye(3), max_iter=0)
     with pytest.raises(ValueError, match="tol"):
         min_norm_weights(torch.eye(3), tol=-1.0)
+
+
+def test_an_infinite_tolerance_is_refused_instead_of_returning_the_uniform_start():
+    gram = torch.tensor([[4.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+        min_norm_weights(gram, tol=float("inf"))

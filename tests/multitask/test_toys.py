@@ -7,6 +7,7 @@ import torch
 from mlbook.multitask.toys import (
     CAGRAD_TOY_STARTS,
     HIDDEN,
+    NoisyRegression,
     cagrad_toy_losses,
     cagrad_toy_pareto_set,
     kendall_toy,
@@ -70,12 +71,17 @@ def test_seed_draws_samples_and_function_seed_draws_the_tasks():
         ({"n": 10, "sigmas": ("a", "b")}, "sigmas must be a sequence of positive numbers"),
         ({"n": 10, "seed": -1}, "seed must be an int >= 0"),
         ({"n": 10, "in_features": 0}, "in_features must be an int >= 1"),
-        ({"n": 10, "function_seed": 1.5}, "function_seed must be an int >= 0"),
+        ({"n": 10, "function_seed": -2}, "function_seed must be an int >= 0"),
     ],
 )
 def test_kendall_toy_names_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         kendall_toy(**kwargs)
+
+
+def test_kendall_toy_refuses_a_fractional_seed_as_a_type_error():
+    with pytest.raises(TypeError, match="function_seed must be an int"):
+        kendall_toy(10, function_seed=1.5)
 
 
 # ---- the CAGrad toy ----------------------------------------------------------------------------------------------
@@ -176,6 +182,19 @@ def test_cagrad_toy_names_bad_arguments():
     for bad in (torch.zeros(3), torch.zeros(2, 3), torch.zeros(4, 2, dtype=torch.long), [0.0, 1.0], torch.tensor(1.0)):
         with pytest.raises(ValueError, match=r"theta must be a floating-point tensor of shape \[\.\.\., 2\]"):
             cagrad_toy_losses(bad)
-    for bad in (1, 0, 2.0):
+    for bad in (1, 0):
         with pytest.raises(ValueError, match="n_points must be an int >= 2"):
             cagrad_toy_pareto_set(bad)
+    with pytest.raises(TypeError, match="n_points must be an int"):
+        cagrad_toy_pareto_set(2.0)
+
+
+def test_noisy_regression_refuses_fields_that_are_not_tensors_or_do_not_line_up():
+    data = kendall_toy(8)
+    fields = {name: getattr(data, name) for name in data.__dataclass_fields__}
+    with pytest.raises(TypeError, match="x must be a torch.Tensor"):
+        NoisyRegression(**{**fields, "x": data.x.tolist()})
+    with pytest.raises(ValueError, match="x and y must have the same length"):
+        NoisyRegression(**{**fields, "y": data.y[:5]})
+    with pytest.raises(ValueError, match="sigmas must have 1 dimensions"):
+        NoisyRegression(**{**fields, "sigmas": data.sigmas.expand(2, 2)})

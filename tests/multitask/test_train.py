@@ -256,7 +256,7 @@ def test_evaluate_multitask_is_accuracy_over_labelled_examples():
         ({"batch_size": -1}, ValueError, "batch_size"),
         ({"lr": float("nan")}, ValueError, "lr"),
         ({"eval_every": 2}, ValueError, "eval_inputs"),
-        ({"targets": torch.zeros(5, 2, dtype=torch.long)}, ValueError, "same number"),
+        ({"targets": torch.zeros(5, 2, dtype=torch.long)}, ValueError, "inputs and targets must have the same length"),
     ],
 )
 def test_train_multitask_rejects_bad_input_naming_the_argument(kwargs, error, message):
@@ -266,3 +266,75 @@ def test_train_multitask_rejects_bad_input_naming_the_argument(kwargs, error, me
     arguments.update(kwargs)
     with pytest.raises(error, match=message):
         train_multitask(**arguments)
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+
+
+def test_a_bool_learning_rate_is_refused_not_taken_as_one():
+    x, y = toy_data()
+    with pytest.raises(TypeError, match="lr must be a number"):
+        train_multitask(model(), EqualWeighting(2), x, y, steps=1, lr=True, progress=False)
+    with pytest.raises(TypeError, match="lr must be a number"):
+        lookahead_affinity(model(), x, y, lr=True)
+
+
+def test_a_weighting_for_another_number_of_tasks_is_named_before_training():
+    x, y = toy_data()
+    with pytest.raises(ValueError, match="n_tasks=3, but the model has 2 tasks"):
+        train_multitask(model(), EqualWeighting(3), x, y, steps=1, progress=False)
+
+
+def test_non_finite_inputs_are_refused_before_training():
+    x, y = toy_data()
+    x[3, 0] = float("nan")
+    with pytest.raises(ValueError, match="inputs must contain finite numbers only"):
+        train_multitask(model(), PCGrad(), x, y, steps=1, progress=False)
+
+
+def test_a_bad_affinity_lr_is_refused_before_training_not_at_the_first_affinity():
+    x, y = toy_data()
+    net = model()
+    before = copy.deepcopy(net.state_dict())
+    with pytest.raises(ValueError, match="affinity_lr"):
+        train_multitask(net, EqualWeighting(2), x, y, steps=4, affinity_every=4, affinity_lr=-1.0, progress=False)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items()), "no step may be taken"
+
+
+def test_labels_out_of_range_are_named_in_task_losses():
+    x, y = toy_data()
+    bad = y.clone()
+    bad[0, 1] = 3  # the second head has 3 classes: 0, 1, 2
+    with pytest.raises(ValueError, match=r"targets\[:, 1\] must be class labels in \[0, 3\)"):
+        task_losses(model()(x), bad)
+    bad[0, 1] = -2  # only MISSING = -1 may be negative
+    with pytest.raises(ValueError, match=r"targets\[:, 1\] must be class labels"):
+        task_losses(model()(x), bad)
+
+
+def test_fractional_labels_for_a_classifier_are_named_in_task_losses():
+    x, y = toy_data()
+    with pytest.raises(ValueError, match=r"targets\[:, 0\] holds real numbers .* class labels must be an integer"):
+        task_losses(model()(x), y.float() + 0.5)
+
+
+def test_evaluation_refuses_labels_out_of_range_instead_of_scoring_them_wrong():
+    x, y = toy_data()
+    bad = y.clone()
+    bad[:, 0] = 7  # never predicted: the accuracy would silently be 0
+    with pytest.raises(ValueError, match=r"targets\[:, 0\] must be class labels in \[0, 3\)"):
+        evaluate_multitask(model(), x, bad)
+
+
+def test_evaluation_refuses_a_target_column_per_task_too_many():
+    x, y = toy_data()
+    with pytest.raises(ValueError, match="targets must have one column per task"):
+        evaluate_multitask(model(), x, torch.cat([y, y[:, :1]], dim=1))  # a third column was silently ignored
+
+
+def test_evaluation_names_mismatched_lengths_and_a_zero_batch_size():
+    x, y = toy_data()
+    with pytest.raises(ValueError, match="inputs and targets must have the same length"):
+        evaluate_multitask(model(), x, y[:10])
+    with pytest.raises(ValueError, match="batch_size"):
+        evaluate_multitask(model(), x, y, batch_size=0)

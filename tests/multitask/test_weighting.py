@@ -42,10 +42,10 @@ def test_fixed_weighting_checks_the_number_of_weights_against_n_tasks():
         FixedWeighting([1.0, 2.0], n_tasks=3)
 
 
-@pytest.mark.parametrize("n_tasks", [0, -1, 2.0, True])
-def test_weightings_reject_a_bad_number_of_tasks(n_tasks):
+@pytest.mark.parametrize(("n_tasks", "error"), [(0, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_weightings_reject_a_bad_number_of_tasks(n_tasks, error):
     for cls in (EqualWeighting, UncertaintyWeighting, DynamicWeightAverage):
-        with pytest.raises(ValueError, match="n_tasks"):
+        with pytest.raises(error, match="n_tasks"):
             cls(n_tasks)
 
 

@@ -112,8 +112,10 @@ def test_task_batched_forward_equals_functional_forward():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"inner_lr": 0.0}, "inner_lr must be a positive number"),
-        ({"inner_lr": -1}, "inner_lr must be a positive number"),
+        ({"inner_lr": 0.0}, "inner_lr must be a finite number > 0"),
+        ({"inner_lr": -1}, "inner_lr must be a finite number > 0"),
+        ({"inner_lr": float("nan")}, "inner_lr must be a finite number > 0"),
+        ({"inner_lr": float("inf")}, "inner_lr must be a finite number > 0"),
         ({"inner_steps": 0}, "inner_steps must be an int >= 1"),
         ({"test_inner_steps": 0}, "test_inner_steps must be an int >= 1"),
         ({"inner_lr_mode": "adam"}, "inner_lr_mode must be one of"),
@@ -127,7 +129,7 @@ def test_maml_rejects_bad_arguments(kwargs, match):
 
 
 def test_bad_models_and_episodes():
-    with pytest.raises(TypeError, match="model must be an nn.Module"):
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         MAML("conv4")
     with pytest.raises(TypeError, match="batched=True cannot run"):
         MAML(torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.Dropout(), torch.nn.Linear(4, 1)), batched=True)
@@ -137,14 +139,16 @@ def test_bad_models_and_episodes():
         MetaSGD(tiny_mlp(), inner_lr_mode="fixed")
     with pytest.raises(ValueError, match="train_on must be one of"):
         Reptile(tiny_mlp(), train_on="query")
-    with pytest.raises(ValueError, match="ridge must be a positive number"):
+    with pytest.raises(ValueError, match="ridge must be a finite number > 0"):
         R2D2(tiny_mlp(), ridge=0)
-    with pytest.raises(ValueError, match="equally shaped tasks"):
+    with pytest.raises(ValueError, match="episodes must be equally shaped"):
         stack_episodes([image_episode(0), image_episode(1, k_shot=3)])
     with pytest.raises(ValueError, match="at least one Episode"):
         stack_episodes([])
     maml = MAML(tiny_conv(n_way=1), shared_head=True)
-    regression = Episode(torch.zeros(3, 1), torch.zeros(3, 1), torch.zeros(3, 1), torch.zeros(3, 1), None, 3)
+    images = torch.zeros(3, 1, 16, 16, dtype=torch.float64)
+    targets = torch.zeros(3, 1, dtype=torch.float64)
+    regression = Episode(images, targets, images, targets, None, 3)
     with pytest.raises(ValueError, match="shared_head needs classification episodes"):
         maml.clone()
     with pytest.raises(ValueError, match="shared_head needs classification episodes"):
@@ -165,7 +169,7 @@ def test_learner_rejects_bad_losses_and_names():
         Learner(lambda p, x: x, {"w": torch.zeros(1)}, ["v"], lambda s: {"v": 0.1})
     with pytest.raises(ValueError, match="step_weights must have inner_steps=1"):
         maml.step_weights = [0.5, 0.5]
-        maml.episode_loss(SinusoidTasks(k_shot=3, seed=0).sample())
+        maml.episode_loss(Episode(x, x.sin(), x, x.sin(), None, 4))
 
 
 def test_task_batched_forward_rejects_bad_shapes():
@@ -203,3 +207,10 @@ def test_load_benchmark_result(tmp_path):
     assert load_benchmark_result("maml_x.json", tmp_path) == {"a": 1}
     with pytest.raises(ValueError, match="file name"):
         load_benchmark_result("../x.json")
+
+
+def test_evaluate_after_steps_refuses_an_empty_list_of_step_counts():
+    from mlbook.optimization import evaluate_after_steps
+
+    with pytest.raises(ValueError, match="steps must contain at least one step count"):
+        evaluate_after_steps(MAML(tiny_mlp()), SinusoidTasks(k_shot=5, seed=0), steps=())

@@ -43,3 +43,26 @@ def test_bad_inputs():
         implicit_prior_precision(-hessian, 0.01, 1)
     with pytest.raises(ValueError, match="steps must be an int >= 1"):
         implicit_prior_precision(hessian, 0.01, 0)
+
+
+def test_a_non_symmetric_hessian_is_refused():
+    hessian, _, _ = random_problem()
+    hessian[0, 1] += 1.0
+    with pytest.raises(ValueError, match="hessian must be symmetric"):
+        implicit_prior_precision(hessian, 0.01, 1)
+
+
+def test_a_nan_learning_rate_is_refused():
+    hessian, optimum, theta = random_problem()
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        implicit_prior_precision(hessian, float("nan"), 1)
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
+        gradient_descent_quadratic(hessian, optimum, theta, float("nan"), 1)
+
+
+def test_column_vectors_that_would_broadcast_are_refused():
+    hessian, optimum, theta = random_problem()
+    with pytest.raises(ValueError, match="optimum must have 1 dimensions"):
+        gradient_descent_quadratic(hessian, optimum.reshape(-1, 1), theta, 0.01, 2)
+    with pytest.raises(ValueError, match="prior_mean must have 1 dimensions"):
+        map_estimate(hessian, optimum, theta.reshape(-1, 1), torch.eye(4, dtype=torch.float64))

@@ -129,3 +129,33 @@ def test_r2d2_regression_on_sinusoids(sine_episodes):
     method = R2D2(MLP(1, 8, hidden=(16,)).double(), ridge=0.1)
     out = method.predict(sine_episodes[0])
     assert out.shape == sine_episodes[0].query_y.shape
+
+
+def test_ridge_solution_refuses_a_nan_or_negative_ridge():
+    x, y = torch.rand(5, 3), torch.rand(5, 2)
+    for ridge in (float("nan"), -1.0):
+        with pytest.raises(ValueError, match="ridge must be a finite number > 0"):
+            ridge_solution(x, y, ridge)
+    with pytest.raises(ValueError, match="ridge must be a finite number > 0"):
+        R2D2(torch.nn.Flatten(), ridge=float("inf"))
+
+
+def test_ridge_predict_refuses_one_dimensional_weights():
+    with pytest.raises(ValueError, match="weights must have 2 dimensions"):
+        ridge_predict(torch.rand(4), torch.rand(5, 3))
+
+
+def test_r2d2_refuses_query_images_of_another_size():
+    episode = image_episode(0)
+    episode.query_x = torch.rand(6, 1, 20, 20, dtype=torch.float64)
+    torch.manual_seed(0)
+    encoder = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.AdaptiveAvgPool2d(2), torch.nn.Flatten()).double()
+    with pytest.raises(ValueError, match="episode.query_x must hold examples of the shape"):
+        R2D2(encoder).episode_loss(episode)
+
+
+def test_r2d2_and_reptile_switches_must_be_booleans():
+    with pytest.raises(TypeError, match="learn_ridge must be True or False"):
+        R2D2(torch.nn.Flatten(), learn_ridge="no")
+    with pytest.raises(TypeError, match="train must be True or False"):
+        Reptile(tiny_conv()).adapt_to(image_episode(0), train="yes")
