@@ -23,7 +23,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import OneShotResult, OneShotRun
-from mlbook.validate import check_choice, check_int, check_number, check_positive, check_positive_int
+from mlbook.validate import check_choice, check_int, check_list_of, check_number, check_positive, check_positive_int
 
 #: Colours of the training regimes of the one-shot benchmark (``PUBLISHED_ERRORS["training"]``); "human" is
 #: people, who were not trained on a split at all.
@@ -527,13 +527,8 @@ def plot_error_comparison(
     ``error_percent``; optional ``ours=True`` marks numbers measured in this book (hatched, with ``ci95``
     error bars when given) as opposed to published ones (``mlbook.data.PUBLISHED_ERRORS``).
     """
-    if isinstance(rows, Mapping | str) or not isinstance(rows, Sequence):
-        raise TypeError(f"rows must be a list of dicts (one per bar), got {type(rows).__name__}")
-    if not rows:
-        raise ValueError("rows must contain at least one row")
+    check_list_of("rows", rows, Mapping, "dict")
     for index, row in enumerate(rows):
-        if not isinstance(row, Mapping):
-            raise TypeError(f"rows[{index}] must be a dict, got {type(row).__name__}")
         missing = [key for key in _REQUIRED_ROW_KEYS if key not in row]
         if missing:
             raise ValueError(f"rows[{index}] needs the keys {list(_REQUIRED_ROW_KEYS)}; {dict(row)} lacks {missing}")

@@ -197,6 +197,19 @@ def check_labels(name: str, labels, n_classes: int | None = None, *, ndim: int =
     return labels
 
 
+def check_list_of(name: str, value, kind: type, what: str) -> Sequence:
+    """A non-empty list or tuple whose items are all ``kind`` (``what`` names one in messages, e.g. "Episode").
+    A single ``kind`` or a string is refused: ``[episode]`` was meant, not ``episode``."""
+    if isinstance(value, (kind, str)) or not isinstance(value, Sequence):
+        raise TypeError(f"{name} must be a list of {what}s, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must contain at least one {what}")
+    for i, item in enumerate(value):
+        if not isinstance(item, kind):
+            raise TypeError(f"{name}[{i}] must be a {what}, got {type(item).__name__}")
+    return value
+
+
 def check_same_length(name_a: str, a, name_b: str, b) -> None:
     """Two sequences or tensors with the same length (first dimension)."""
     if len(a) != len(b):

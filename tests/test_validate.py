@@ -162,3 +162,15 @@ def test_check_device_parses_names_and_refuses_misspelt_or_missing_devices():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU is available"):
             validate.check_device("device", "cuda")
+
+
+def test_check_list_of_wants_a_non_empty_list_of_the_kind_and_refuses_a_lone_item():
+    assert validate.check_list_of("rows", [{"a": 1}], dict, "dict") == [{"a": 1}]
+    with pytest.raises(TypeError, match="rows must be a list of dicts, got dict"):
+        validate.check_list_of("rows", {"a": 1}, dict, "dict")
+    with pytest.raises(TypeError, match="rows must be a list of dicts, got str"):
+        validate.check_list_of("rows", "ab", dict, "dict")
+    with pytest.raises(ValueError, match="rows must contain at least one dict"):
+        validate.check_list_of("rows", [], dict, "dict")
+    with pytest.raises(TypeError, match=r"rows\[1\] must be a dict, got int"):
+        validate.check_list_of("rows", [{}, 3], dict, "dict")

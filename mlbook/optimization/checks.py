@@ -5,14 +5,14 @@ loop, and they only refuse inputs that used to give a torch error from deep insi
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
 from mlbook.data.episodes import Episode
 from mlbook.models import MLP, Conv4
-from mlbook.validate import check_labels, check_module, check_tensor
+from mlbook.validate import check_labels, check_list_of, check_module, check_tensor
 
 __all__ = [
     "check_episode",
@@ -80,13 +80,7 @@ def _check_inputs_fit(model: nn.Module, x: torch.Tensor, name: str) -> None:
 
 def check_meta_batch(episodes, name: str = "episodes") -> None:
     """A non-empty list (or tuple) of ``Episode`` objects (their contents are checked where each is used)."""
-    if isinstance(episodes, Episode) or not isinstance(episodes, Sequence) or isinstance(episodes, str):
-        raise TypeError(f"{name} must be a list of Episodes (a meta-batch), got {type(episodes).__name__}")
-    if not episodes:
-        raise ValueError(f"{name} must contain at least one Episode")
-    for i, episode in enumerate(episodes):
-        if not isinstance(episode, Episode):
-            raise TypeError(f"{name}[{i}] must be an Episode, got {type(episode).__name__}")
+    check_list_of(name, episodes, Episode, "Episode")
 
 
 def check_episodes(episodes, model: nn.Module | None = None, name: str = "episodes") -> None:

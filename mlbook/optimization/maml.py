@@ -53,13 +53,7 @@ INNER_LR_MODES = ("fixed", "per_step", "per_parameter")
 def stack_episodes(episodes: Sequence[Episode]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Support and query tensors of a meta-batch stacked as ``[T, ...]`` (all tasks must have equal shapes and
     the same ``n_way``)."""
-    if isinstance(episodes, Episode) or not isinstance(episodes, Sequence) or isinstance(episodes, str):
-        raise TypeError(f"episodes must be a list of Episodes (a meta-batch), got {type(episodes).__name__}")
-    if not episodes:
-        raise ValueError("episodes must contain at least one Episode")
-    for i, episode in enumerate(episodes):
-        if not isinstance(episode, Episode):
-            raise TypeError(f"episodes[{i}] must be an Episode, got {type(episode).__name__}")
+    check_meta_batch(episodes)
     first = episodes[0]
     for i, episode in enumerate(episodes):
         if (

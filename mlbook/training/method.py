@@ -14,14 +14,12 @@ one optimiser step. Methods that meta-learn differently (Reptile) or batch tasks
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from mlbook.data.episodes import Episode
-from mlbook.validate import check_labels, check_same_length, check_tensor
+from mlbook.validate import check_labels, check_list_of, check_same_length, check_tensor
 
 
 class EpisodicMethod(nn.Module):
@@ -36,7 +34,7 @@ class EpisodicMethod(nn.Module):
 
     def batch_loss(self, episodes: list[Episode]) -> tuple[torch.Tensor, dict[str, float]]:
         """Mean loss (and mean metrics) over the tasks of a meta-batch (a non-empty list of ``Episode``)."""
-        _check_episodes(episodes)
+        check_list_of("episodes", episodes, Episode, "Episode")  # a meta-batch
         losses, totals = [], {}
         for episode in episodes:
             loss, metrics = self.episode_loss(episode)
@@ -65,17 +63,6 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     loss = F.cross_entropy(logits, labels)
     accuracy = (logits.argmax(dim=1) == labels).float().mean()
     return loss, {"accuracy": float(accuracy)}
-
-
-def _check_episodes(episodes) -> None:
-    """A meta-batch: a non-empty list (or another sequence) of ``Episode``."""
-    if not isinstance(episodes, Sequence):
-        raise TypeError(f"episodes must be a list of Episode (a meta-batch), got {type(episodes).__name__}")
-    if not episodes:
-        raise ValueError("episodes must contain at least one Episode, got an empty meta-batch")
-    for i, episode in enumerate(episodes):
-        if not isinstance(episode, Episode):
-            raise TypeError(f"episodes[{i}] must be an Episode, got {type(episode).__name__}")
 
 
 def _check_optimizer(optimizer) -> torch.optim.Optimizer:

@@ -26,6 +26,7 @@ from mlbook.metric import (
     pairwise_logits,
     squared_euclidean,
 )
+from tests.bad_input.fixtures import make_episode
 from tests.bad_input.harness import BadInput, assert_clear
 
 NAN, INF = float("nan"), float("inf")
@@ -35,16 +36,7 @@ NAN, INF = float("nan"), float("inf")
 
 def episode(**changes) -> Episode:
     """A valid 2-way 1-shot episode of 4x4 images with 2 queries per class; ``changes`` replace fields."""
-    g = torch.Generator().manual_seed(0)
-    fields = {
-        "support_x": torch.rand(2, 1, 4, 4, generator=g),
-        "support_y": torch.tensor([0, 1]),
-        "query_x": torch.rand(4, 1, 4, 4, generator=g),
-        "query_y": torch.tensor([0, 0, 1, 1]),
-        "n_way": 2,
-        "k_shot": 1,
-    } | changes
-    return Episode(**fields)
+    return make_episode(2, 2, 4, **changes)
 
 
 def nan_images() -> torch.Tensor:

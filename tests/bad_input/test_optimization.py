@@ -42,6 +42,7 @@ from mlbook.optimization import (
     unsupported_modules,
     uses_running_statistics,
 )
+from tests.bad_input.fixtures import make_episode
 from tests.bad_input.harness import BadInput, assert_clear
 
 NAN, INF = float("nan"), float("inf")
@@ -62,16 +63,7 @@ def mlp() -> MLP:
 
 def episode(**changes) -> Episode:
     """A valid 3-way 1-shot episode of 16x16 images with one query per class; ``changes`` replace fields."""
-    g = torch.Generator().manual_seed(0)
-    fields = {
-        "support_x": torch.rand(3, 1, 16, 16, generator=g),
-        "support_y": torch.tensor([0, 1, 2]),
-        "query_x": torch.rand(3, 1, 16, 16, generator=g),
-        "query_y": torch.tensor([0, 1, 2]),
-        "n_way": 3,
-        "k_shot": 1,
-    } | changes
-    return Episode(**fields)
+    return make_episode(3, 1, 16, **changes)
 
 
 def sine(**changes) -> Episode:

@@ -154,6 +154,8 @@ ROWS = [
     ),
     BadInput("mlbook.results.provenance_note", "name", "an int", lambda: provenance_note({"provenance": NOTE}, 3)),
     # ------------------------------------------------------------------------------- mlbook.validate itself
+    BadInput("mlbook.validate.check_list_of", "rows", "a dict", lambda: validate.check_list_of("rows", {}, dict, "d")),
+    BadInput("mlbook.validate.check_list_of", "rows", "empty", lambda: validate.check_list_of("rows", [], dict, "d")),
     BadInput("mlbook.validate.check_bool", "fce", "truthy string", lambda: validate.check_bool("fce", "no")),
     BadInput("mlbook.validate.check_bool", "fce", "int", lambda: validate.check_bool("fce", 1)),
     BadInput("mlbook.validate.check_device", "device", "misspelt", lambda: validate.check_device("device", "cpu0")),

@@ -37,6 +37,7 @@ from mlbook.plotting import (  # noqa: E402
 )
 from mlbook.training import TrainHistory  # noqa: E402
 from mlbook.widgets import episode_explorer, episode_view  # noqa: E402
+from tests.bad_input.fixtures import make_episode
 from tests.bad_input.harness import BadInput, assert_clear  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")
@@ -54,18 +55,8 @@ def glyphs(count: int = 3, size: int = 8) -> torch.Tensor:
 
 
 def episode(**changes) -> Episode:
-    """A valid 2-way 1-shot episode of 4x4 images with 2 queries per class; ``changes`` replace fields."""
-    g = torch.Generator().manual_seed(0)
-    fields = {
-        "support_x": torch.rand(2, 1, 4, 4, generator=g),
-        "support_y": torch.tensor([0, 1]),
-        "query_x": torch.rand(4, 1, 4, 4, generator=g),
-        "query_y": torch.tensor([0, 0, 1, 1]),
-        "n_way": 2,
-        "k_shot": 1,
-        "classes": torch.tensor([3, 1]),
-    } | changes
-    return Episode(**fields)
+    """A valid 2-way 1-shot episode of 4x4 images with 2 queries per class, of classes 3 and 1."""
+    return make_episode(2, 2, 4, **({"classes": torch.tensor([3, 1])} | changes))
 
 
 def dataset() -> LabelledImages:
