@@ -29,6 +29,8 @@ import tokenize
 import urllib.request
 from pathlib import Path
 
+from mlbook.validate import check_folder, check_path, describe
+
 REPOSITORY_RAW = "https://raw.githubusercontent.com/learning-to-learn-book/learning-to-learn/main"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -44,19 +46,6 @@ def _check_result_name(name) -> None:
         raise ValueError(f"name must be a file name like 'maml_sinusoid.json', got {name!r}")
 
 
-def _path(name: str, value) -> Path:
-    """``value`` as a ``Path``; a ``TypeError`` naming the argument unless it is a str or path-like."""
-    if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(value).__name__}")
-    return Path(value)
-
-
-def _folder(name: str, value) -> Path:
-    """``value`` as a ``Path`` to an existing folder; a ``ValueError`` naming the argument otherwise."""
-    path = _path(name, value)
-    if not path.is_dir():
-        raise ValueError(f"{name} must be an existing folder, got {str(path)!r}")
-    return path
 
 
 def _read_result(name: str, text: str, where: str) -> dict:
@@ -74,7 +63,7 @@ def load_benchmark_result(name: str, directory: str | Path | None = None) -> dic
     (e.g. on Colab, where only the package is installed) from the repository on GitHub. A ``directory`` given
     explicitly must exist."""
     _check_result_name(name)
-    path = _folder("directory", directory) / name if directory is not None else RESULTS_DIR / name
+    path = check_folder("directory", directory) / name if directory is not None else RESULTS_DIR / name
     if path.exists():
         return _read_result(name, path.read_text(), str(path))
     url = f"{REPOSITORY_RAW}/benchmarks/results/{name}"
@@ -133,7 +122,7 @@ def normalised_source(source: str) -> str:
 
 def source_fingerprint(path: str | Path) -> str:
     """sha256 of a file's ``normalised_source`` (Python files) or of its bytes (anything else)."""
-    file = _path("path", path)
+    file = check_path("path", path)
     if not file.is_file():
         if file.exists():
             raise ValueError(f"path must be a file, got the folder {str(file)!r}")
@@ -149,9 +138,9 @@ def source_fingerprint(path: str | Path) -> str:
 
 def imported_sources(root: Path = REPO_ROOT, script: str | Path | None = None) -> list[str]:
     """Repository-relative paths of the loaded modules under ``SOURCE_FOLDERS`` (plus ``script``), sorted."""
-    root = _folder("root", root).resolve()
+    root = check_folder("root", root).resolve()
     if script is not None:
-        _path("script", script)
+        check_path("script", script)
     found = set()
     files = [getattr(module, "__file__", None) for module in list(sys.modules.values())]
     for file in [*files, script]:
@@ -199,8 +188,8 @@ def make_provenance(script: str | Path, argv: list[str] | None = None, root: Pat
     the repository root), the date, the commit and any uncommitted changes to the sources, the CPU, and the
     fingerprint of every source file imported so far. ``finish_provenance`` adds what was imported later and
     the time the run took."""
-    root = _folder("root", root).resolve()
-    script_path = _path("script", script).resolve()
+    root = check_folder("root", root).resolve()
+    script_path = check_path("script", script).resolve()
     if not script_path.is_file() or not script_path.is_relative_to(root):
         raise ValueError(f"script must be an existing file under root ({root}), got {str(script_path)!r}")
     if argv is not None and (
@@ -235,9 +224,9 @@ def finish_provenance(provenance: dict, root: Path = REPO_ROOT) -> dict:
     if not isinstance(provenance, dict) or not {"sources", "_started"} <= set(provenance):
         raise ValueError(
             "provenance must be the dict make_provenance returned, not yet finished (with 'sources' and "
-            f"'_started'), got {_describe(provenance)}"
+            f"'_started'), got {describe(provenance)}"
         )
-    root = _folder("root", root).resolve()
+    root = check_folder("root", root).resolve()
     finished = {key: value for key, value in provenance.items() if key != "_started"}
     sources = dict(provenance["sources"])
     for path in imported_sources(root):
@@ -261,8 +250,8 @@ def stale_sources(result: dict, root: Path = REPO_ROOT, declared: Path | None = 
     """Source files whose code changed since ``result`` was made (missing files count as changed), after the
     declared pure refactors. Raises ``ValueError`` when the result has no provenance."""
     sources = _recorded_sources(result)
-    root = _folder("root", root)
-    chains = _declared_refactors(DECLARED_REFACTORS if declared is None else _path("declared", declared))
+    root = check_folder("root", root)
+    chains = _declared_refactors(DECLARED_REFACTORS if declared is None else check_path("declared", declared))
     stale = []
     for path, recorded in sources.items():
         file = Path(root) / path
@@ -277,10 +266,6 @@ def stale_sources(result: dict, root: Path = REPO_ROOT, declared: Path | None = 
             stale.append(path)
     return stale
 
-
-def _describe(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{type(value).__name__} {text[:60]}..."
 
 
 def _recorded_sources(result) -> dict:

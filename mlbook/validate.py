@@ -19,6 +19,7 @@ import math
 import numbers
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -27,7 +28,8 @@ from torch import nn
 SEED_LIMIT = 2**63
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
+    """``repr(value)`` short enough for an error message."""
     text = repr(value)
     return text if len(text) <= 80 else f"{type(value).__name__} {text[:60]}..."
 
@@ -38,7 +40,7 @@ def _describe(value) -> str:
 def check_int(name: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
     """An integer (not a bool, not a float such as 3.0) within ``[minimum, maximum]``; returns it as ``int``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {_describe(value)} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an int, got {describe(value)} ({type(value).__name__})")
     value = int(value)
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         low = "" if minimum is None else f">= {minimum}"
@@ -63,7 +65,7 @@ def check_number(
 ) -> float:
     """A finite real number (int or float, not bool, not NaN or inf) in the interval given; returns a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {_describe(value)} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a number, got {describe(value)} ({type(value).__name__})")
     value = float(value)
     below = low is not None and (value <= low if low_open else value < low)
     above = high is not None and (value >= high if high_open else value > high)
@@ -96,7 +98,7 @@ def check_probability(name: str, value) -> float:
 def check_range(name: str, value) -> tuple[float, float]:
     """A pair ``(low, high)`` of finite numbers with low < high (e.g. an amplitude or phase range)."""
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {_describe(value)}")
+        raise TypeError(f"{name} must be a pair (low, high) of numbers, got {describe(value)}")
     low = check_number(f"{name}[0]", value[0])
     high = check_number(f"{name}[1]", value[1])
     if not low < high:
@@ -107,7 +109,7 @@ def check_range(name: str, value) -> tuple[float, float]:
 def check_bool(name: str, value) -> bool:
     """A switch: ``True`` or ``False`` (a string such as ``"no"`` would count as true, so it is refused)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {_describe(value)} ({type(value).__name__})")
+        raise TypeError(f"{name} must be True or False, got {describe(value)} ({type(value).__name__})")
     return value
 
 
@@ -123,7 +125,7 @@ def check_choice(name: str, value, allowed: Sequence) -> None:
     except TypeError:  # an unhashable value tested against a dict or set
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {_describe(value)}")
+        raise ValueError(f"{name} must be one of {list(allowed)}, got {describe(value)}")
 
 
 # ---------------------------------------------------------------------------------------------- objects
@@ -139,7 +141,7 @@ def check_module(name: str, value) -> nn.Module:
 def check_callable(name: str, value):
     """Something callable (a function, a module, a class); a string is not."""
     if not callable(value):
-        raise TypeError(f"{name} must be callable (a function or module), got {_describe(value)}")
+        raise TypeError(f"{name} must be callable (a function or module), got {describe(value)}")
     return value
 
 
@@ -154,6 +156,30 @@ def check_device(name: str, value) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} is {str(device)!r} but no CUDA GPU is available here; use 'cpu'")
     return device
+
+
+def check_optimizer(name: str, value) -> torch.optim.Optimizer:
+    """A ``torch.optim.Optimizer`` instance (not the class, not a name)."""
+    if not isinstance(value, torch.optim.Optimizer):
+        built = isinstance(value, type)
+        hint = " (the class: build it, e.g. torch.optim.Adam(method.parameters()))" if built else ""
+        raise TypeError(f"{name} must be a torch.optim.Optimizer{hint}, got {type(value).__name__}")
+    return value
+
+
+def check_path(name: str, value) -> Path:
+    """A file system path (a str or a ``pathlib.Path``), returned as a ``Path``; existence is the caller's business."""
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(value).__name__}")
+    return Path(value)
+
+
+def check_folder(name: str, value) -> Path:
+    """A path (``check_path``) to a folder that exists."""
+    path = check_path(name, value)
+    if not path.is_dir():
+        raise ValueError(f"{name} must be an existing folder, got {str(path)!r}")
+    return path
 
 
 def check_tensor(

@@ -174,3 +174,21 @@ def test_check_list_of_wants_a_non_empty_list_of_the_kind_and_refuses_a_lone_ite
         validate.check_list_of("rows", [], dict, "dict")
     with pytest.raises(TypeError, match=r"rows\[1\] must be a dict, got int"):
         validate.check_list_of("rows", [{}, 3], dict, "dict")
+
+
+def test_check_path_check_folder_and_check_optimizer(tmp_path):
+    assert validate.check_path("root", str(tmp_path)) == tmp_path
+    assert validate.check_folder("root", tmp_path) == tmp_path
+    with pytest.raises(TypeError, match=r"root must be a path \(str or pathlib.Path\), got int"):
+        validate.check_path("root", 3)
+    with pytest.raises(ValueError, match="root must be an existing folder"):
+        validate.check_folder("root", tmp_path / "missing")
+    optimizer = torch.optim.SGD(nn.Linear(2, 2).parameters(), lr=0.1)
+    assert validate.check_optimizer("optimizer", optimizer) is optimizer
+    with pytest.raises(TypeError, match="the class: build it"):
+        validate.check_optimizer("optimizer", torch.optim.SGD)
+
+
+def test_describe_shortens_long_values():
+    assert validate.describe("ab") == "'ab'"
+    assert validate.describe("x" * 500).startswith("str 'xxx") and len(validate.describe("x" * 500)) < 80

@@ -16,7 +16,7 @@ from PIL import Image
 
 from mlbook.data.dataset import LabelledImages
 from mlbook.data.sources import OMNIGLOT_FILES, cache_dir, fetch, is_disk_error, warn_cache_unwritable
-from mlbook.validate import check_choice, check_int
+from mlbook.validate import check_bool, check_choice, check_int
 
 SPLITS = ("background", "evaluation", "background_small1", "background_small2")
 RAW_SIZE = 105
@@ -82,8 +82,7 @@ def _check_image_size(image_size: int | None) -> None:
 
 
 def _check_download(download: bool) -> None:
-    if not isinstance(download, bool):
-        raise TypeError(f"download must be True or False, got {download!r}")
+    check_bool("download", download)
 
 
 def _decode_archive(archive: Path, image_size: int | None) -> dict[str, np.ndarray]:

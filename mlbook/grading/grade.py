@@ -33,7 +33,16 @@ from mlbook.grading.extract import SubmissionError, definitions, read_notebook
 from mlbook.grading.runner import CaseResult, QuestionResult, load_test_file
 from mlbook.grading.sandbox import Limits, SandboxUnavailable
 from mlbook.grading.wire import clean_text
-from mlbook.validate import check_callable, check_choice, check_non_negative, check_positive, check_positive_int
+from mlbook.validate import (
+    check_bool,
+    check_callable,
+    check_choice,
+    check_non_negative,
+    check_path,
+    check_positive,
+    check_positive_int,
+    describe,
+)
 
 DEFAULT_TEST_TIMEOUT = 60.0
 DEFAULT_OUTPUT_LIMIT = 1_000_000  # characters printed per question
@@ -140,8 +149,7 @@ class GradingOptions:
             raise TypeError(f"notebook_name must be a file name (a str) or None, got {self.notebook_name!r}")
         check_non_negative("kill_grace", self.kill_grace)
         check_choice("start_method", self.start_method, START_METHODS)
-        if not isinstance(self.isolate, bool):
-            raise TypeError(f"isolate must be True or False, got {self.isolate!r}")
+        check_bool("isolate", self.isolate)
         if not isinstance(self.limits, Limits):
             raise TypeError(f"limits must be a mlbook.grading.Limits, got {type(self.limits).__name__}")
 
@@ -151,9 +159,7 @@ START_METHODS = ("forkserver", "subprocess")
 
 def _existing(name: str, path, folder: bool = False) -> Path:
     """``path`` as a ``Path`` that exists (a folder when ``folder``); errors name the argument."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
-    path = Path(path)
+    path = check_path(name, path)
     if not path.exists():
         raise FileNotFoundError(f"{name} not found: {path}")
     if folder and not path.is_dir():
@@ -299,10 +305,6 @@ class _ForkedWorker:
         self.process.join()
 
 
-def _describe(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{type(value).__name__} {text[:60]}..."
-
 
 def _start_worker(spec_path: Path, options: GradingOptions):
     if options.start_method == "forkserver":
@@ -369,8 +371,7 @@ def grade_submission(
 ) -> SubmissionResult:
     """Grade one notebook (or otter export zip) against ``suite``; never raises for a bad submission (a wrong
     argument of the grader's own gets a ``TypeError`` / ``ValueError`` before anything runs)."""
-    if not isinstance(submission, (str, os.PathLike)):
-        raise TypeError(f"submission must be a path (str or pathlib.Path), got {type(submission).__name__}")
+    check_path("submission", submission)
     _check_grading(suite, options)
     options = options or GradingOptions()
     require_sandbox(options)
@@ -476,9 +477,7 @@ def _run_worker(
 
 def find_submissions(folder: str | Path) -> list[Path]:
     """Every ``.ipynb`` and ``.zip`` under ``folder`` (checkpoints excluded), sorted."""
-    if not isinstance(folder, (str, os.PathLike)):
-        raise TypeError(f"folder must be a path (str or pathlib.Path), got {type(folder).__name__}")
-    folder = Path(folder)
+    folder = check_path("folder", folder)
     if folder.is_file():
         return [folder]
     if not folder.is_dir():
@@ -505,9 +504,7 @@ def grade_folder(
     check_positive_int("jobs", jobs)
     if grade is not None:
         check_callable("grade", grade)
-    if not isinstance(folder, (str, os.PathLike)):
-        raise TypeError(f"folder must be a path (str or pathlib.Path), got {type(folder).__name__}")
-    folder = Path(folder)
+    folder = check_path("folder", folder)
     if grade is None:
         require_sandbox(options or GradingOptions())
     submissions = find_submissions(folder)
@@ -534,7 +531,7 @@ def write_scores(
 ) -> None:
     """The score table: CSV (one row per submission, one column per question) and/or JSON (with every case)."""
     if not isinstance(results, list) or not all(isinstance(r, SubmissionResult) for r in results):
-        raise TypeError(f"results must be a list of SubmissionResult (from grade_folder), got {_describe(results)}")
+        raise TypeError(f"results must be a list of SubmissionResult (from grade_folder), got {describe(results)}")
     _check_grading(suite, None)
     if csv_path is None and json_path is None:
         raise ValueError("csv_path and json_path are both None: give at least one file to write the scores to")

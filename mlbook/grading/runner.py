@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import signal
 import sys
 import threading
@@ -18,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mlbook.validate import check_callable, check_non_negative, check_positive, check_positive_int
+from mlbook.validate import check_callable, check_non_negative, check_path, check_positive, check_positive_int
 
 MESSAGE_LIMIT = 2000  # characters of a failure message kept in reports
 
@@ -184,9 +183,7 @@ def run_test_file(
     whole question scores 0. ``on_case(i)`` is called before case ``i`` runs (the worker reports progress).
     ``stop_on_failure`` skips the cases after the first failure (mutation testing only needs one).
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a test file's path (str or pathlib.Path), got {type(path).__name__}")
-    if not Path(path).is_file():
+    if not check_path("path", path).is_file():
         raise FileNotFoundError(f"path: no test file at {path}")
     if not isinstance(env, dict):
         raise TypeError(f"env must be a dict (the namespace the tests call into), got {type(env).__name__}")

@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlbook.validate import check_folder
+
 EXERCISES_ENV = "MLBOOK_EXERCISES"
 
 
@@ -15,7 +17,7 @@ def exercises_root(start: str | Path | None = None) -> Path:
     """The ``exercises/`` directory: ``$MLBOOK_EXERCISES``, else the nearest ``exercises/`` above ``start``
     (default: the working directory), else the one beside the installed (editable) package."""
     if start is not None:
-        _folder("start", start)
+        check_folder("start", start)
     if os.environ.get(EXERCISES_ENV):
         return Path(os.environ[EXERCISES_ENV]).resolve()
     here = Path(start or Path.cwd()).resolve()
@@ -67,7 +69,7 @@ class ExerciseSet:
 
 def list_sets(root: str | Path | None = None) -> list[ExerciseSet]:
     """Every set under ``root`` (default :func:`exercises_root`) that has a master notebook."""
-    base = _folder("root", root) if root is not None else exercises_root()
+    base = check_folder("root", root) if root is not None else exercises_root()
     return [
         ExerciseSet(folder.name, folder)
         for folder in sorted(p for p in base.iterdir() if p.is_dir())
@@ -82,14 +84,6 @@ def get_set(name: str, root: str | Path | None = None) -> ExerciseSet:
         raise ValueError(f"name must be one of the sets {sorted(sets)}, got {name!r}")
     return sets[name]
 
-
-def _folder(name: str, path) -> Path:
-    """``path`` as a ``Path`` to an existing folder; errors name the argument."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a path (str or pathlib.Path), got {type(path).__name__}")
-    if not Path(path).is_dir():
-        raise ValueError(f"{name} must be an existing folder, got {str(path)!r}")
-    return Path(path)
 
 
 def launch_links(name: str, ref: str = "main") -> dict[str, str]:

@@ -19,7 +19,15 @@ from mlbook.metric.protonet import PrototypicalNetwork
 from mlbook.metric.relation import RelationNetwork, feature_map_encoder
 from mlbook.metric.siamese import SiameseNetwork
 from mlbook.training import train
-from mlbook.validate import check_bool, check_choice, check_int, check_positive, check_positive_int, check_seed
+from mlbook.validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_optimizer,
+    check_positive,
+    check_positive_int,
+    check_seed,
+)
 
 METHOD_NAMES = ("protonet", "protonet_cosine", "matching", "matching_fce", "relation", "siamese")
 
@@ -92,8 +100,7 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, warmup: int = 
     hook), so the shared training loop needs no change. Returns the ``LambdaLR`` scheduler: pass it to ``train`` as
     ``scheduler=`` so a checkpoint saves it and a resumed run continues the schedule. ``warmup`` must be shorter
     than ``steps`` (else the rate would never decay)."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    check_optimizer("optimizer", optimizer)
     check_positive_int("steps", steps)
     check_positive_int("warmup", warmup, minimum=0)
     if warmup >= steps:

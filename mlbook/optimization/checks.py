@@ -18,7 +18,6 @@ __all__ = [
     "check_episode",
     "check_episodes",
     "check_meta_batch",
-    "check_optimizer",
     "check_outputs",
     "check_parameter_names",
     "check_tensor_dict",
@@ -105,14 +104,6 @@ def check_outputs(outputs: torch.Tensor, targets: torch.Tensor, n_way: int | Non
             "its last layer's out_features must give one output per target value"
         )
 
-
-def check_optimizer(optimizer) -> torch.optim.Optimizer:
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer must be a torch.optim.Optimizer (e.g. torch.optim.Adam(method.parameters())), "
-            f"got {type(optimizer).__name__}"
-        )
-    return optimizer
 
 
 def check_tensor_dict(name: str, params) -> Mapping[str, torch.Tensor]:

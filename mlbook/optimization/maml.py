@@ -30,7 +30,6 @@ from mlbook.optimization.checks import (
     check_episode,
     check_episodes,
     check_meta_batch,
-    check_optimizer,
     check_outputs,
 )
 from mlbook.optimization.functional import parameters_of, unchecked_forward
@@ -43,7 +42,7 @@ from mlbook.optimization.losses import unchecked_task_metrics as task_metrics
 from mlbook.optimization.parallel import meta_gradient
 from mlbook.optimization.pure import supports_pure_forward
 from mlbook.training.method import EpisodicMethod
-from mlbook.validate import check_bool, check_choice, check_module, check_positive, check_positive_int
+from mlbook.validate import check_bool, check_choice, check_module, check_optimizer, check_positive, check_positive_int
 
 #: how inner step sizes are parameterised: one fixed α (MAML), a learned α per parameter tensor and per
 #: step (MAML++ "LSLR"), or a learned α per parameter *element* (Meta-SGD)
@@ -326,7 +325,7 @@ class MAML(EpisodicMethod):
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
         check_meta_batch(episodes)
-        check_optimizer(optimizer)
+        check_optimizer("optimizer", optimizer)
         if self.workers == 1:
             return super().training_step(episodes, optimizer)
         loss, metrics, grads = self.meta_gradient(episodes)

@@ -19,7 +19,7 @@ from torch import nn
 
 from mlbook.data.episodes import Episode
 from mlbook.optimization.batchnorm import transductive_batchnorm
-from mlbook.optimization.checks import check_episode, check_meta_batch, check_optimizer, check_outputs
+from mlbook.optimization.checks import check_episode, check_meta_batch, check_outputs
 from mlbook.optimization.functional import parameters_of, unchecked_forward
 from mlbook.optimization.learner import Learner
 
@@ -28,7 +28,7 @@ from mlbook.optimization.losses import unchecked_task_loss as task_loss
 from mlbook.optimization.losses import unchecked_task_metrics as task_metrics
 from mlbook.optimization.maml import check_inner_loop, check_shared_head, expand_shared_head
 from mlbook.training.method import EpisodicMethod
-from mlbook.validate import check_bool, check_choice, check_positive_int
+from mlbook.validate import check_bool, check_choice, check_optimizer, check_positive_int
 
 
 class Reptile(EpisodicMethod):
@@ -121,7 +121,7 @@ class Reptile(EpisodicMethod):
         return direction, {"loss": sum(losses) / len(losses)}
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
-        check_optimizer(optimizer)
+        check_optimizer("optimizer", optimizer)
         direction, metrics = self.meta_direction(episodes)
         optimizer.zero_grad(set_to_none=True)
         for name, p in self.model.named_parameters():

@@ -9,11 +9,11 @@ from typing import Any
 
 import torch
 
+from mlbook.validate import check_path
+
 
 def _checkpoint_path(path) -> Path:
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"path must be a file name (str or pathlib.Path), got {type(path).__name__}")
-    path = Path(path)
+    path = check_path("path", path)
     if path.is_dir():
         raise ValueError(f"path must be a file, got the folder {path}")
     return path

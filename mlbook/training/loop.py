@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -14,9 +13,9 @@ from tqdm import tqdm
 
 from mlbook.training.checkpoint import load_checkpoint, save_checkpoint
 from mlbook.training.evaluate import EvalResult, _check_method, _check_sampler, evaluate
-from mlbook.training.method import EpisodicMethod, _check_optimizer
+from mlbook.training.method import EpisodicMethod
 from mlbook.utils import check_positive_int, default_device, seed_everything
-from mlbook.validate import check_bool, check_device, check_int, check_positive, check_seed
+from mlbook.validate import check_bool, check_device, check_int, check_optimizer, check_path, check_positive, check_seed
 
 #: What a checkpoint written by ``train`` holds (``scheduler`` is missing from checkpoints of older versions).
 CHECKPOINT_KEYS = ("step", "method", "optimizer", "sampler_rng", "torch_rng", "history")
@@ -85,7 +84,7 @@ def train(
     _check_evaluation(eval_sampler, eval_every, eval_episodes)
     _check_checkpointing(checkpoint, checkpoint_every, resume)
     if optimizer is not None:
-        _check_optimizer(optimizer)
+        check_optimizer("optimizer", optimizer)
     _check_scheduler(scheduler, optimizer)
     _warn_if_a_scheduler_is_left_out(scheduler, optimizer, checkpoint)
     seed_everything(seed)
@@ -129,8 +128,8 @@ def _check_evaluation(eval_sampler, eval_every, eval_episodes) -> None:
 
 
 def _check_checkpointing(checkpoint, checkpoint_every, resume) -> None:
-    if checkpoint is not None and not isinstance(checkpoint, str | os.PathLike):
-        raise TypeError(f"checkpoint must be a file name (str or pathlib.Path), got {type(checkpoint).__name__}")
+    if checkpoint is not None:
+        check_path("checkpoint", checkpoint)
     check_int("checkpoint_every", checkpoint_every, minimum=0)
     check_bool("resume", resume)
     if (checkpoint_every or resume) and checkpoint is None:

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlbook.data.episodes import Episode
-from mlbook.validate import check_labels, check_list_of, check_same_length, check_tensor
+from mlbook.validate import check_labels, check_list_of, check_optimizer, check_same_length, check_tensor
 
 
 class EpisodicMethod(nn.Module):
@@ -44,7 +44,7 @@ class EpisodicMethod(nn.Module):
         return torch.stack(losses).mean(), {name: value / len(episodes) for name, value in totals.items()}
 
     def training_step(self, episodes: list[Episode], optimizer: torch.optim.Optimizer) -> dict[str, float]:
-        _check_optimizer(optimizer)
+        check_optimizer("optimizer", optimizer)
         loss, metrics = self.batch_loss(episodes)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -64,11 +64,3 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[tor
     accuracy = (logits.argmax(dim=1) == labels).float().mean()
     return loss, {"accuracy": float(accuracy)}
 
-
-def _check_optimizer(optimizer) -> torch.optim.Optimizer:
-    """A ``torch.optim.Optimizer`` instance (not the class, not a name)."""
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        built = isinstance(optimizer, type)
-        hint = " (the class: build it, e.g. torch.optim.Adam(method.parameters()))" if built else ""
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer{hint}, got {type(optimizer).__name__}")
-    return optimizer

@@ -32,6 +32,7 @@ NOTHING_TO_CHECK: dict[str, str] = {
     "mlbook.results.cpu_name": "takes no argument",
     "mlbook.data.digit_pools": "takes no argument",
     "mlbook.optimization.pytorch_derivatives": "takes no argument",
+    "mlbook.validate.describe": "formats any value for an error message",
 }
 
 

@@ -156,6 +156,13 @@ ROWS = [
     # ------------------------------------------------------------------------------- mlbook.validate itself
     BadInput("mlbook.validate.check_list_of", "rows", "a dict", lambda: validate.check_list_of("rows", {}, dict, "d")),
     BadInput("mlbook.validate.check_list_of", "rows", "empty", lambda: validate.check_list_of("rows", [], dict, "d")),
+    BadInput("mlbook.validate.check_path", "root", "an int", lambda: validate.check_path("root", 3)),
+    BadInput("mlbook.validate.check_folder", "root", "missing", lambda: validate.check_folder("root", "/no/such/dir")),
+    BadInput("mlbook.validate.check_folder", "root", "None", lambda: validate.check_folder("root", None)),
+    BadInput("mlbook.validate.check_optimizer", "optimizer", "the class",
+             lambda: validate.check_optimizer("optimizer", torch.optim.Adam)),
+    BadInput("mlbook.validate.check_optimizer", "optimizer", "a name",
+             lambda: validate.check_optimizer("optimizer", "adam")),
     BadInput("mlbook.validate.check_bool", "fce", "truthy string", lambda: validate.check_bool("fce", "no")),
     BadInput("mlbook.validate.check_bool", "fce", "int", lambda: validate.check_bool("fce", 1)),
     BadInput("mlbook.validate.check_device", "device", "misspelt", lambda: validate.check_device("device", "cpu0")),
