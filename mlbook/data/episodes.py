@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from mlbook.data.dataset import LabelledImages
-from mlbook.validate import check_device, check_positive_int, check_seed, check_tensor
+from mlbook.validate import check_device, check_labels, check_positive_int, check_seed, check_tensor
 
 
 @dataclass
@@ -183,3 +183,39 @@ class EpisodeSampler(EpisodeStream):
     def __repr__(self) -> str:
         mode = ", within_group" if self.within_group else ""
         return f"EpisodeSampler({self.n_way}-way {self.k_shot}-shot {self.q_query}-query{mode}, seed={self.seed})"
+
+
+#: the integer label dtypes read as class labels (others would be taken for regression)
+LABEL_DTYPES = (torch.int64, torch.int32)
+
+
+def check_episode(episode, name: str = "episode") -> Episode:
+    """An ``Episode`` a method can use: floating-point inputs with at least one row, support and
+    query inputs of one shape per example, integer labels in ``0..n_way-1`` (classification) or floating-point
+    targets of one shape (regression). The methods add what they need on top (a model's input shape, images,
+    every class in the support set)."""
+    if not isinstance(episode, Episode):
+        raise TypeError(f"{name} must be an Episode (e.g. from EpisodeSampler.sample()), got {type(episode).__name__}")
+    sx, sy, qx, qy = episode.support_x, episode.support_y, episode.query_x, episode.query_y
+    check_tensor(f"{name}.support_x", sx, floating=True, non_empty=True)
+    check_tensor(f"{name}.query_x", qx, floating=True, non_empty=True)
+    if sx.shape[1:] != qx.shape[1:] or sx.dtype != qx.dtype:
+        raise ValueError(
+            f"{name}.query_x must hold examples of the shape and dtype of {name}.support_x (one shape for the "
+            f"whole episode), got "
+            f"{tuple(qx.shape)} {qx.dtype} and {tuple(sx.shape)} {sx.dtype}"
+        )
+    if episode.n_way is None:
+        check_tensor(f"{name}.support_y", sy, floating=True)
+        check_tensor(f"{name}.query_y", qy, floating=True)
+        if sy.shape[1:] != qy.shape[1:]:
+            raise ValueError(
+                f"{name}.query_y must hold targets of the shape of {name}.support_y, got {tuple(qy.shape)} and "
+                f"{tuple(sy.shape)}"
+            )
+    else:
+        for y_name, labels in (("support_y", sy), ("query_y", qy)):
+            check_labels(f"{name}.{y_name}", labels, episode.n_way)
+            if labels.dtype not in LABEL_DTYPES:
+                raise TypeError(f"{name}.{y_name} must be torch.long class labels, got dtype {labels.dtype}")
+    return episode

@@ -35,7 +35,7 @@ def load_omniglot(
     """
     check_choice("split", split, SPLITS)
     _check_image_size(image_size)
-    _check_download(download)
+    check_bool("download", download)
     archive = fetch(OMNIGLOT_FILES[split], download=download)
     key = f"omniglot-v{_CACHE_VERSION}-{split}-{image_size or RAW_SIZE}-{OMNIGLOT_FILES[split].md5[:8]}"
     arrays = _load_cached(key)
@@ -79,10 +79,6 @@ def decode_png(data: bytes, image_size: int | None) -> np.ndarray:
 def _check_image_size(image_size: int | None) -> None:
     if image_size is not None and (not isinstance(image_size, int) or not 8 <= image_size <= RAW_SIZE):
         raise ValueError(f"image_size must be None (keep 105x105) or an int in [8, {RAW_SIZE}], got {image_size!r}")
-
-
-def _check_download(download: bool) -> None:
-    check_bool("download", download)
 
 
 def _decode_archive(archive: Path, image_size: int | None) -> dict[str, np.ndarray]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlbook.data.omniglot import _check_download, _check_image_size, decode_png
+from mlbook.data.omniglot import _check_image_size, decode_png
 from mlbook.data.sources import OMNIGLOT_FILES, fetch
 from mlbook.utils import mean_confidence_interval
-from mlbook.validate import check_callable, check_number, check_tensor
+from mlbook.validate import check_bool, check_callable, check_number, check_tensor
 
 Classifier = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -85,7 +85,7 @@ class OneShotResult:
 def load_oneshot_runs(image_size: int | None = 28, download: bool = True) -> list[OneShotRun]:
     """The 20 runs of ``all_runs.zip``; images in ``[0, 1]`` with ink = 1 (``None`` keeps 105x105)."""
     _check_image_size(image_size)
-    _check_download(download)
+    check_bool("download", download)
     archive = fetch(OMNIGLOT_FILES["all_runs"], download=download)
     runs = []
     with zipfile.ZipFile(archive) as zf:

@@ -13,9 +13,10 @@ import torch
 from torch import nn
 
 from mlbook.data.episodes import Episode
+from mlbook.data.episodes import check_episode as check_usable_episode
 from mlbook.models import Conv4
 from mlbook.training import EpisodicMethod
-from mlbook.validate import check_bool, check_device, check_labels, check_module, check_tensor
+from mlbook.validate import check_bool, check_device, check_module, check_tensor
 
 
 def fast_bfloat16(device: torch.device | str = "cpu") -> bool:
@@ -48,20 +49,13 @@ def check_episode(episode: Episode) -> None:
     finite floating-point images ``[batch, C, H, W]`` of one size on one device, at least one support and one
     query example, integer labels in ``0..n_way-1`` and every class in the support set. Every metric method
     checks its episodes here, before any work is done."""
-    if not isinstance(episode, Episode):
-        raise TypeError(f"episode must be an Episode (e.g. from EpisodeSampler.sample()), got {type(episode).__name__}")
+    check_usable_episode(episode)  # an Episode, floating-point inputs of one shape, labels in 0..n_way-1
     if episode.n_way is None:
         raise ValueError("metric methods classify: episode.n_way must be an int, got None (a regression episode?)")
     sx, sy, qx, qy = episode.support_x, episode.support_y, episode.query_x, episode.query_y
     for name, images in (("episode.support_x", sx), ("episode.query_x", qx)):
         if images.ndim != 4:
             raise ValueError(f"{name} must be [batch, C, H, W] images, got shape {tuple(images.shape)}")
-        check_tensor(name, images, floating=True, non_empty=True)
-    if sx.shape[1:] != qx.shape[1:]:
-        raise ValueError(
-            f"episode.support_x and episode.query_x must hold images of one shape, got {tuple(sx.shape)} and "
-            f"{tuple(qx.shape)}"
-        )
     devices = {tensor.device for tensor in (sx, sy, qx, qy)}
     if len(devices) > 1:
         raise ValueError(
@@ -70,8 +64,6 @@ def check_episode(episode: Episode) -> None:
         )
     check_tensor("episode.support_x", sx, finite=True)
     check_tensor("episode.query_x", qx, finite=True)
-    check_labels("episode.support_y", sy, episode.n_way)
-    check_labels("episode.query_y", qy, episode.n_way)
     missing = sorted(set(range(episode.n_way)) - set(sy.tolist()))
     if missing:
         raise ValueError(

@@ -11,8 +11,9 @@ import torch
 from torch import nn
 
 from mlbook.data.episodes import Episode
+from mlbook.data.episodes import check_episode as check_usable_episode
 from mlbook.models import MLP, Conv4
-from mlbook.validate import check_labels, check_list_of, check_module, check_tensor
+from mlbook.validate import check_list_of, check_module
 
 __all__ = [
     "check_episode",
@@ -23,41 +24,13 @@ __all__ = [
     "check_tensor_dict",
 ]
 
-#: the integer label dtypes the task losses read as classification (others would be taken for regression)
-LABEL_DTYPES = (torch.int64, torch.int32)
-
-
 def check_episode(episode, model: nn.Module | None = None, name: str = "episode") -> Episode:
-    """An ``Episode`` the optimization methods can use: floating-point inputs with at least one row, support and
-    query inputs of one shape per example, integer labels in ``0..n_way-1`` (classification) or floating-point
-    targets of one shape (regression); with ``model``: inputs of the model's dtype and device and, for
-    ``Conv4``/``MLP``, of the shape it takes."""
-    if not isinstance(episode, Episode):
-        raise TypeError(f"{name} must be an Episode (e.g. from EpisodeSampler.sample()), got {type(episode).__name__}")
-    sx, sy, qx, qy = episode.support_x, episode.support_y, episode.query_x, episode.query_y
-    check_tensor(f"{name}.support_x", sx, floating=True, non_empty=True)
-    check_tensor(f"{name}.query_x", qx, floating=True, non_empty=True)
-    if sx.shape[1:] != qx.shape[1:] or sx.dtype != qx.dtype:
-        raise ValueError(
-            f"{name}.query_x must hold examples of the shape and dtype of {name}.support_x, got "
-            f"{tuple(qx.shape)} {qx.dtype} and {tuple(sx.shape)} {sx.dtype}"
-        )
-    if episode.n_way is None:
-        check_tensor(f"{name}.support_y", sy, floating=True)
-        check_tensor(f"{name}.query_y", qy, floating=True)
-        if sy.shape[1:] != qy.shape[1:]:
-            raise ValueError(
-                f"{name}.query_y must hold targets of the shape of {name}.support_y, got {tuple(qy.shape)} and "
-                f"{tuple(sy.shape)}"
-            )
-    else:
-        for y_name, labels in (("support_y", sy), ("query_y", qy)):
-            check_labels(f"{name}.{y_name}", labels, episode.n_way)
-            if labels.dtype not in LABEL_DTYPES:
-                raise TypeError(f"{name}.{y_name} must be torch.long class labels, got dtype {labels.dtype}")
+    """An episode the optimization methods can use (``mlbook.data.episodes.check_episode``); with ``model``:
+    inputs of the model's dtype and device and, for ``Conv4``/``MLP``, of the shape it takes."""
+    check_usable_episode(episode, name)
     if model is not None:
-        _check_inputs_fit(model, sx, f"{name}.support_x")
-        _check_inputs_fit(model, qx, f"{name}.query_x")
+        _check_inputs_fit(model, episode.support_x, f"{name}.support_x")
+        _check_inputs_fit(model, episode.query_x, f"{name}.query_x")
     return episode
 
 
