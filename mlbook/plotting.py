@@ -23,18 +23,50 @@ from matplotlib.patches import Patch, Rectangle
 
 from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import OneShotResult, OneShotRun
-from mlbook.validate import check_choice, check_int, check_list_of, check_number, check_positive, check_positive_int
+from mlbook.validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_list_of,
+    check_number,
+    check_positive,
+    check_positive_int,
+)
 
 #: Colours of the training regimes of the one-shot benchmark (``PUBLISHED_ERRORS["training"]``); "human" is
 #: people, who were not trained on a split at all.
 TRAINING_COLOURS = {"none": "#9e9e9e", "minimal": "#1f77b4", "full": "#ff7f0e", "human": "#9467bd"}
 CORRECT_COLOUR = "#2ca02c"
 WRONG_COLOUR = "#d62728"
+#: Right and wrong are never told by colour alone (red and green look alike to about one man in twelve): a
+#: right answer also gets a check mark and a solid frame, a wrong one a cross and a dashed frame.
+CORRECT_MARK = "\u2713"
+WRONG_MARK = "\u2717"
+#: Width of the book's text column in inches at ``figure.dpi`` = 100 (about 790 CSS pixels in the site's theme).
+#: A figure no wider than this is shown at its design size, so a 10 pt label reads as 14 px; a wider one is
+#: scaled down and its fonts with it. The book's figures are drawn at most this wide.
+COLUMN_WIDTH = 7.8
+#: Matplotlib settings of the book's figures (``book_style`` applies them): fonts that stay at least ~10 px on
+#: the page, and a default size that fits the column.
+BOOK_RC = {
+    "figure.dpi": 100,
+    "figure.figsize": (6.4, 4.0),
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "figure.titlesize": 12,
+}
 #: Grey of the frame between the tiles of a mosaic (ink = 1 is black, background = 0 is white).
 FRAME_VALUE = 0.22
 
 __all__ = [
+    "BOOK_RC",
+    "COLUMN_WIDTH",
     "TRAINING_COLOURS",
+    "book_style",
     "format_percent",
     "image_mosaic",
     "plot_accuracy_curve",
@@ -45,6 +77,22 @@ __all__ = [
     "plot_oneshot_confusion",
     "smooth",
 ]
+
+
+def book_style(*, retina: bool = True) -> None:
+    """Apply the book's figure settings (``BOOK_RC``); in a notebook, with ``retina``, also send figures at twice
+    their pixel size (shown at their design size, crisp on high-resolution screens). Call once per notebook."""
+    check_bool("retina", retina)
+    plt.rcParams.update(BOOK_RC)
+    if not retina:
+        return
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # no IPython: nothing renders inline
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 # ---- image helpers ---------------------------------------------------------------------------------------
@@ -123,6 +171,7 @@ def plot_images(
     check_positive("size", size)
     ncols = min(ncols, count)
     nrows = math.ceil(count / ncols)
+    size = min(size, COLUMN_WIDTH / ncols)  # a wide grid shrinks its panels, not the page's fonts
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.45 if suptitle else 0.1)))
     axes = np.atleast_1d(axes).ravel()
     for index, ax in enumerate(axes):
@@ -191,9 +240,10 @@ def plot_episode(
     column per class (column ``c`` is episode label ``c``).
 
     ``class_names`` (the dataset's names, indexed by ``episode.classes``) label the columns. ``predictions``
-    (``[Q*N]`` labels or ``[Q*N, N]`` scores for the query set, in episode order) frame every query image in
-    green when right and red when wrong. ``max_query`` draws only the first query rows; ``cell`` is the size of a
-    tile in inches.
+    (``[Q*N]`` labels or ``[Q*N, N]`` scores for the query set, in episode order) frame every query image: a
+    solid green frame and a check mark when right, a dashed red frame and a cross when wrong (shape and colour,
+    so the two read apart without colour vision). ``max_query`` draws only the first query rows; ``cell`` is the
+    size of a tile in inches, reduced when the episode would be wider than the book's column (``COLUMN_WIDTH``).
     """
     if not isinstance(episode, Episode):
         raise TypeError(f"episode must be an Episode (e.g. from EpisodeSampler.sample()), got {type(episode).__name__}")
@@ -218,6 +268,7 @@ def plot_episode(
     query = image_mosaic(episode.query_x[query_keep], shown_q, n_way, order="column", pad=pad)
 
     names_height = (0.75 if n_way > 6 else 0.35) if class_names is not None else 0.2
+    cell = min(cell, (COLUMN_WIDTH - 0.8) / n_way)
     fig_width = max(4.0, cell * n_way + 0.8)
     fig_height = cell * (k_shot + shown_q) + 0.85 + names_height + (0.3 if title else 0.0)
     fig, (ax_support, ax_query) = plt.subplots(
@@ -229,20 +280,22 @@ def plot_episode(
     columns = _cell_centres(n_way, width, pad)
     for ax, rows, label in ((ax_support, k_shot, "support"), (ax_query, shown_q, "query")):
         ax.set_yticks(_cell_centres(rows, height, pad))
-        ax.set_yticklabels([str(r + 1) for r in range(rows)], fontsize=7)
+        ax.set_yticklabels([str(r + 1) for r in range(rows)], fontsize=8)
         ax.set_ylabel(label, fontsize=9)
     ax_support.set_xticks(columns)
     ax_support.set_xticklabels([str(c) for c in range(n_way)], fontsize=8)
     ax_support.xaxis.set_ticks_position("top")
-    ax_support.set_title(f"support set $D^{{tr}}$: {k_shot} example(s) of each of {n_way} classes", fontsize=10)
+    ax_support.set_title(
+        rf"support set $\mathcal{{D}}^{{\mathrm{{tr}}}}$: {k_shot} example(s) of each of {n_way} classes", fontsize=10
+    )
     ax_query.set_xticks(columns)
     if class_names is not None and episode.classes is not None:
         names = [_short_name(class_names[int(c)]) for c in episode.classes]
-        ax_query.set_xticklabels(names, fontsize=6, rotation=90 if n_way > 6 else 0)
+        ax_query.set_xticklabels(names, fontsize=7.5, rotation=90 if n_way > 6 else 0)
     else:
         ax_query.set_xticklabels([str(c) for c in range(n_way)], fontsize=8)
 
-    query_title = f"query set $D^{{ts}}$: {shown_q} of {q_query} per class shown"
+    query_title = rf"query set $\mathcal{{D}}^{{\mathrm{{ts}}}}$: {shown_q} of {q_query} per class shown"
     if predictions is not None:
         predicted = _predicted_labels(predictions, episode.query_y.shape[0], n_way)
         correct = predicted == episode.query_y.cpu()
@@ -250,16 +303,29 @@ def plot_episode(
         for col in range(n_way):
             for row in range(shown_q):
                 ok = bool(correct[col * q_query + row])
+                left, top = col * (width + pad) + pad - 0.5, row * (height + pad) + pad - 0.5
                 ax_query.add_patch(
                     Rectangle(
-                        (col * (width + pad) + pad - 0.5, row * (height + pad) + pad - 0.5),
+                        (left, top),
                         width,
                         height,
                         fill=False,
                         linewidth=1.6,
+                        linestyle="-" if ok else (0, (2, 1.5)),
                         edgecolor=CORRECT_COLOUR if ok else WRONG_COLOUR,
                         gid="correct" if ok else "wrong",
                     )
+                )
+                ax_query.text(
+                    left + width - 1,
+                    top + 1,
+                    CORRECT_MARK if ok else WRONG_MARK,
+                    ha="right",
+                    va="top",
+                    fontsize=9,
+                    fontweight="bold",
+                    color=CORRECT_COLOUR if ok else WRONG_COLOUR,
+                    gid="correct-mark" if ok else "wrong-mark",
                 )
     ax_query.set_title(query_title, fontsize=10)
     if title:
@@ -446,9 +512,10 @@ def plot_oneshot_confusion(
 ) -> Figure:
     """Which training image every test item of one run went to.
 
-    Row ``j`` is the test item whose true class is training image ``j``; a green cell on the diagonal is a
-    correct trial, a red cell off it shows the training image that was chosen instead. With ``runs`` (the
-    list that was scored) the images themselves are drawn along both axes.
+    Row ``j`` is the test item whose true class is training image ``j``; a green cell with a check mark on the
+    diagonal is a correct trial, a red cell with a cross off it shows the training image that was chosen
+    instead (marks as well as colours, so they read apart without colour vision). With ``runs`` (the list that
+    was scored) the images themselves are drawn along both axes.
     """
     if not isinstance(result, OneShotResult):
         raise TypeError(f"result must be a OneShotResult (from score_oneshot), got {type(result).__name__}")
@@ -487,10 +554,23 @@ def plot_oneshot_confusion(
             small.set_yticks([])
         ax_top.set_title(heading, fontsize=10)
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=3, interpolation="nearest")
+    for item in range(size):
+        ok = bool(predicted[item] == answers[item])
+        ax.text(
+            int(predicted[item]),
+            int(answers[item]),
+            CORRECT_MARK if ok else WRONG_MARK,
+            ha="center",
+            va="center",
+            fontsize=10,
+            fontweight="bold",
+            color="white",
+            gid="correct-mark" if ok else "wrong-mark",
+        )
     ax.set_xticks(range(size))
-    ax.set_xticklabels([str(i + 1) for i in range(size)], fontsize=6)
+    ax.set_xticklabels([str(i + 1) for i in range(size)], fontsize=7.5)
     ax.set_yticks(range(size))
-    ax.set_yticklabels([str(i + 1) for i in range(size)], fontsize=6)
+    ax.set_yticklabels([str(i + 1) for i in range(size)], fontsize=7.5)
     ax.yaxis.set_ticks_position("right")
     ax.yaxis.set_label_position("right")
     ax.set_xlabel("chosen training image")
@@ -539,7 +619,8 @@ def plot_error_comparison(
     _check_axes(ax)
     ordered = sorted(rows, key=lambda r: r["error_percent"]) if sort else list(rows)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.42 * len(ordered) + 1.4))
+        # constrained layout keeps the long method names inside the column-wide figure
+        _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 0.42 * len(ordered) + 1.4), layout="constrained")
     positions = np.arange(len(ordered))[::-1]
     for y, row in zip(positions, ordered, strict=True):
         ours = bool(row.get("ours", False))

@@ -29,16 +29,17 @@ import tokenize
 import urllib.request
 from pathlib import Path
 
+from mlbook.project import RAW_URL as REPOSITORY_RAW
 from mlbook.validate import check_folder, check_path, describe
 
-REPOSITORY_RAW = "https://raw.githubusercontent.com/learning-to-learn-book/learning-to-learn/main"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 DECLARED_REFACTORS = REPO_ROOT / "benchmarks" / "declared_refactors.json"
 #: Folders (relative to the repository root) whose imported modules a result depends on ...
 SOURCE_FOLDERS = ("mlbook", "benchmarks")
-#: ... except this recorder itself: it writes down results, it computes none of them.
-NOT_SOURCES = ("mlbook/results.py",)
+#: ... except this recorder itself (it writes down results, it computes none of them) and the address of the
+#: repository it downloads committed results from (a release changes the ref, never a number).
+NOT_SOURCES = ("mlbook/results.py", "mlbook/project.py")
 
 
 def _check_result_name(name) -> None:

@@ -124,8 +124,9 @@ def episode_explorer(
 
     Every change samples a fresh episode with ``EpisodeSampler`` and redraws it with ``plot_episode``. With
     ``predict`` (an ``EpisodicMethod`` or a callable ``episode -> [Q] labels or [Q, N] scores``) the query
-    images are framed green/red and the accuracy is printed. An impossible choice (N larger than the
-    alphabet, K + Q larger than the drawers) shows the sampler's message instead of a figure.
+    images are framed (solid green with a check mark when right, dashed red with a cross when wrong) and the
+    accuracy is printed. An impossible choice (N larger than the alphabet, K + Q larger than the drawers) shows
+    the sampler's message instead of a figure.
 
     Returns an ``ipywidgets.VBox``; its ``controls`` dict (``n_way``, ``k_shot``, ``group``, ``seed``) and
     ``output`` (an ``ipywidgets.Output``) are attributes, so code can drive it as a user would.

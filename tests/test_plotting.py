@@ -12,8 +12,13 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from mlbook.data import Episode, EpisodeSampler, OneShotResult, OneShotRun  # noqa: E402
 from mlbook.plotting import (  # noqa: E402
+    BOOK_RC,
+    COLUMN_WIDTH,
+    CORRECT_MARK,
     FRAME_VALUE,
     TRAINING_COLOURS,
+    WRONG_MARK,
+    book_style,
     image_mosaic,
     plot_accuracy_curve,
     plot_episode,
@@ -110,6 +115,39 @@ def test_plot_episode_frames_right_and_wrong_predictions(indexed_dataset):
     assert "10/12 predicted correctly" in ax_query.get_title()
     scores = torch.nn.functional.one_hot(predicted, 4).float()  # [Q, N] scores work the same
     assert _wrong_boxes(plot_episode(episode, predictions=scores).axes[1]) == 2
+
+
+def _marks(ax, gid) -> list[str]:
+    return [t.get_text() for t in ax.texts if t.get_gid() == gid]
+
+
+def test_right_and_wrong_differ_in_shape_not_only_colour(indexed_dataset):
+    # Accessibility: a reader who cannot tell red from green still sees which answers were right.
+    episode = _episode(indexed_dataset, n_way=4, k_shot=1, q_query=3)
+    predicted = episode.query_y.clone()
+    predicted[[0, 5]] = (predicted[[0, 5]] + 1) % 4
+    ax_query = plot_episode(episode, predictions=predicted).axes[1]
+    assert _marks(ax_query, "wrong-mark") == [WRONG_MARK] * 2
+    assert _marks(ax_query, "correct-mark") == [CORRECT_MARK] * 10
+    styles = {p.get_gid(): p.get_linestyle() for p in ax_query.patches if isinstance(p, Rectangle)}
+    assert styles["correct"] != styles["wrong"]  # solid against dashed frames
+    result, _ = _oneshot_result()
+    ax = plot_oneshot_confusion(result, run=0).axes[0]
+    assert len(_marks(ax, "wrong-mark")) == 3 and len(_marks(ax, "correct-mark")) == 17
+
+
+def test_wide_figures_fit_the_book_column(indexed_dataset):
+    episode = EpisodeSampler(indexed_dataset, 6, 1, 1, seed=0).sample()
+    assert plot_episode(episode, cell=2.0).get_size_inches()[0] <= COLUMN_WIDTH + 1e-9
+    assert plot_images(torch.rand(20, 1, 6, 6), ncols=20, size=1.0).get_size_inches()[0] <= COLUMN_WIDTH + 1e-9
+    assert plot_images(torch.rand(2, 1, 6, 6), ncols=2, size=1.0).get_size_inches()[0] == pytest.approx(2.0)
+
+
+def test_book_style_sets_the_book_fonts():
+    with plt.rc_context():
+        book_style(retina=False)
+        assert all(plt.rcParams[key] == value or tuple(plt.rcParams[key]) == value for key, value in BOOK_RC.items())
+        assert plt.rcParams["legend.fontsize"] >= 9  # 9 pt at 100 dpi: 12.5 px on the page
 
 
 def test_plot_episode_rejects_bad_input(indexed_dataset):

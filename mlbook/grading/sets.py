@@ -86,12 +86,14 @@ def get_set(name: str, root: str | Path | None = None) -> ExerciseSet:
 
 
 
-def launch_links(name: str, ref: str = "main") -> dict[str, str]:
-    """One-click links to a set's student notebook (for the chapter page): Colab, Binder and GitHub."""
+def launch_links(name: str, ref: str | None = None) -> dict[str, str]:
+    """One-click links to a set's student notebook (for the chapter page): Colab, Binder and GitHub, at ``ref``
+    (default ``mlbook.project.REF``, the ref the pages are built from)."""
     from urllib.parse import quote
 
-    from mlbook.grading.colab import REPOSITORY
+    from mlbook.project import REF, REPOSITORY
 
+    ref = REF if ref is None else ref
     path = f"exercises/{name}/{name}_exercises.ipynb"
     return {
         "colab": f"https://colab.research.google.com/github/{REPOSITORY}/blob/{ref}/{path}",
@@ -100,7 +102,7 @@ def launch_links(name: str, ref: str = "main") -> dict[str, str]:
     }
 
 
-def launch_markdown(name: str, ref: str = "main") -> str:
+def launch_markdown(name: str, ref: str | None = None) -> str:
     """A Markdown line with the launch links, e.g. for ``IPython.display.Markdown`` in a chapter notebook."""
     links = launch_links(name, ref)
     return (

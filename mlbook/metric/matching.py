@@ -2,12 +2,13 @@
 
 A query x̂ is labelled by attention over the whole support set D_i^tr = {(x_j, y_j)}:
 
-    P(y = k | x̂, D_i^tr) = Σ_j a(x̂, x_j) [y_j = k],    a(x̂, x_j) = softmax_j( τ · cos(f(x̂), g(x_j)) ).
+    P(y = k | x̂, D_i^tr) = Σ_j a(x̂, x_j) [y_j = k],    a(x̂, x_j) = softmax_j( τ · cos(f_θ(x̂), f_θ(x_j)) ).
 
-Without full context embeddings (FCE) f = g = the encoder f_θ, and 1-shot Matching Networks coincide with
-cosine ProtoNets. With FCE, g runs a bidirectional LSTM over the support embeddings (so each g(x_j) sees
-the whole support set) and f refines the query embedding with an LSTM that attends over the g(x_j) for a
-few "processing steps". The learnable temperature τ is a small, common addition: raw cosines in [-1, 1]
+Query and support examples share the encoder f_θ, and without full context embeddings (FCE) 1-shot
+Matching Networks coincide with cosine ProtoNets. With FCE (the paper's embedding functions g and f), g runs
+a bidirectional LSTM over the support embeddings (so each g(x_j) sees the whole support set) and f refines
+the query embedding with an LSTM that attends over the g(x_j) for a few "processing steps". The learnable
+temperature τ is a small, common addition: raw cosines in [-1, 1]
 make a softmax over many support examples almost uniform.
 """
 

@@ -1,7 +1,8 @@
 """Prototypical Networks (Snell et al., 2017).
 
 Each class k of a task T_i is represented by the mean embedding of its support examples,
-c_k = (1/|S_k|) Σ_{x ∈ S_k} f_θ(x), and a query x̂ gets p(y = k | x̂) = softmax_k(-d(f_θ(x̂), c_k)).
+c_k = (1/|D_i,k^tr|) Σ_{x ∈ D_i,k^tr} f_θ(x) (D_i,k^tr: the support examples of class k),
+and a query x̂ gets p(y = k | x̂) = softmax_k(-d(f_θ(x̂), c_k)).
 With the squared Euclidean distance this is a linear classifier in embedding space (a mixture density
 estimate with an exponential-family kernel); with cosine similarity a learnable scale τ sets how sharp the
 softmax is (cosine scores live in [-1, 1], far too flat for a softmax on their own).

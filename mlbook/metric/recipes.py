@@ -188,7 +188,7 @@ def train_from_recipe(
     recipe: dict | None = None,
     *,
     seed: int = 0,
-    progress=False,
+    progress: bool | None = None,
     checkpoint=None,
     checkpoint_every: int = 0,
     resume: bool = False,

@@ -1,10 +1,11 @@
 """Relation Networks (Sung et al., 2018): learn the comparison itself.
 
-The embedding f_θ keeps spatial feature maps. For every (query, class) pair the relation module g_ϕ reads
+The embedding f_θ keeps spatial feature maps. For every (query, class) pair the relation module g_ψ reads
 the concatenated maps [f_θ(x̂), c_k] -- c_k the class's mean support map -- and outputs a relation score
-r_k(x̂) = g_ϕ([f_θ(x̂), c_k]) ∈ (0, 1). Training regresses r_k onto 1 for the right class and 0 otherwise
+r_k(x̂) = g_ψ([f_θ(x̂), c_k]) ∈ (0, 1). Training regresses r_k onto 1 for the right class and 0 otherwise
 (mean squared error, as in the paper; ``loss="cross_entropy"`` -- our default -- uses a softmax over the
-relation logits instead). The metric is no longer fixed: g_ϕ is a small learned network.
+relation logits instead). The metric is no longer fixed: g_ψ is a small learned network
+(its parameters ψ are meta-learned with θ; φ is reserved for task parameters).
 The paper sums the support maps of a class; we average them, so one module serves any number of shots.
 """
 
@@ -34,7 +35,7 @@ def feature_map_encoder(hidden: int = 64, blocks: int = 3, norm: str = "batch", 
 
 
 class RelationModule(nn.Module):
-    """g_ϕ: two conv blocks over the 2C-channel pair maps, global max-pool, then C -> ``hidden`` -> 1."""
+    """g_ψ: two conv blocks over the 2C-channel pair maps, global max-pool, then C -> ``hidden`` -> 1."""
 
     def __init__(self, channels: int = 64, hidden: int = 8, norm: str = "batch") -> None:
         super().__init__()

@@ -1,9 +1,9 @@
 """Siamese networks for one-shot verification (Koch et al., 2015), trained inside the episode interface.
 
-Two copies of one embedding f_θ read a pair of images; a learned weighting of their component-wise L1
-distance gives the probability that both show the same character,
+Two copies of one embedding f_θ read a pair of images; learned weights w_d and a bias b on their component-wise
+L1 distance give the probability that both show the same character,
 
-    p(same | x_a, x_b) = σ( Σ_d α_d |f_θ(x_a)_d - f_θ(x_b)_d| + β ).
+    p(same | x_a, x_b) = σ( Σ_d w_d |f_θ(x_a)_d - f_θ(x_b)_d| + b ).
 
 Training is verification, not classification: from each episode's support and query images (all
 N·(K+Q) of them, embedded once) we form every pair, label it same/different and minimise a class-balanced

@@ -84,7 +84,7 @@ def query_view(episode: Episode, index: int, methods: Mapping[str, MetricMethod]
     side = episode.support_x.shape[-1] + 1
     ax.set_xticks([1 + side * c + side / 2 - 1 for c in range(n_way)], [str(c) for c in range(n_way)])
     ax.set_yticks([])
-    ax.set_title(f"support set $D^{{tr}}$: {n_way} classes x {k_shot} shot(s)", fontsize=9)
+    ax.set_title(rf"support set $\mathcal{{D}}^{{\mathrm{{tr}}}}$: {n_way} classes x {k_shot} shot(s)", fontsize=9)
     for column, (name, method) in enumerate(methods.items()):
         scores, label, smaller = comparison_scores(method, episode)
         row = scores[index].cpu()

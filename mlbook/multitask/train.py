@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from mlbook.multitask.affinity import lookahead_affinity
 from mlbook.multitask.aggregator import Aggregator
@@ -30,6 +29,7 @@ from mlbook.multitask.gradnorm import GradNorm
 from mlbook.multitask.jacobian import aggregated_backward
 from mlbook.multitask.losses import MISSING, check_task_target, task_losses
 from mlbook.multitask.weighting import LossWeighting
+from mlbook.progress import progress_bar
 from mlbook.utils import seed_everything
 from mlbook.validate import check_module, check_positive, check_positive_int, check_same_length, check_tensor
 
@@ -174,7 +174,7 @@ def train_multitask(
     eval_every: int = 0,
     affinity_every: int = 0,
     affinity_lr: float | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> MultiTaskHistory:
     """Train ``model`` (T task outputs) with ``method`` for ``steps`` Adam steps on (``inputs``, ``targets``).
 
@@ -182,7 +182,8 @@ def train_multitask(
     ``affinity_lr`` (default: the training ``lr``, as Fifty et al.).
 
     Every argument is checked before training starts (``TypeError`` / ``ValueError`` naming it): among others
-    the inputs and targets must be finite, with one target column per task of the model."""
+    the inputs and targets must be finite, with one target column per task of the model. ``progress``: a text
+    progress bar; ``None`` shows it on Colab and in a terminal only (``mlbook.progress``)."""
     check_method(method)
     check_multitask_model(model, method)
     n_tasks = len(model.task_parameters())
@@ -206,7 +207,7 @@ def train_multitask(
     batches = _batches(len(inputs), batch_size, generator)
     epoch_losses: list[torch.Tensor] = []
     began = time.perf_counter()
-    for step in tqdm(range(1, steps + 1), desc="multi-task train", disable=not progress):
+    for step in progress_bar(range(1, steps + 1), progress=progress, desc="multi-task train"):
         model.train()
         index, epoch_ended = next(batches)
         losses, weights = training_step(model, method, inputs[index], targets[index], optimizer, loss_fns)

@@ -1,14 +1,14 @@
 """MAML as hierarchical Bayes (Grant et al. 2018): early-stopped gradient descent is MAP with a Gaussian prior.
 
 For a quadratic task loss L(φ) = ½ (φ - φ*)^T H (φ - φ*) (linear regression, or any loss near its minimum),
-k steps of gradient descent with step α from θ give
+S steps of gradient descent with step α from θ give
 
-    φ_k = θ + (I - (I - αH)^k) (φ* - θ),
+    φ^(S) = θ + (I - (I - αH)^S) (φ* - θ),
 
 and the MAP estimate under the prior N(θ, Λ^{-1}) is φ_MAP = θ + (H + Λ)^{-1} H (φ* - θ). The two agree when,
 in the eigenbasis of H (eigenvalues λ_j),
 
-    Λ_j = λ_j (1 - αλ_j)^k / (1 - (1 - αλ_j)^k).
+    Λ_j = λ_j (1 - αλ_j)^S / (1 - (1 - αλ_j)^S).
 
 So the inner loop imposes an implicit Gaussian prior centred on the meta-parameters θ: few steps or a small
 α mean a tight prior (stay near θ); directions of low curvature (small λ_j) are the most constrained.

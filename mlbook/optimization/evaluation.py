@@ -20,7 +20,7 @@ def evaluate_after_steps(
     episodes: int = 600,
     *,
     device=None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> dict[int, EvalResult]:
     """``evaluate`` after each number of test-time inner steps (same episodes for every count). ``steps`` is a
     non-empty sequence of ints >= 0."""

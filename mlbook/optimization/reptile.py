@@ -1,12 +1,12 @@
 """Reptile (Nichol et al. 2018): move θ towards the weights that plain SGD reaches on each task.
 
-    for each task T_i of the meta-batch:  φ_i = SGD^k(θ; D_i)       (k steps, no meta-graph at all)
-    θ ← θ + ε · mean_i (φ_i - θ)
+    for each task T_i of the meta-batch:  φ_i = SGD^S(θ; D_i)       (S steps, no meta-graph at all)
+    θ ← θ + β · mean_i (φ_i - θ)            (β: the outer step size, ε in the paper)
 
 No second derivatives and no query/support distinction are needed; Nichol et al. show that the update
 still contains, in expectation, the term that makes MAML work (it maximises the inner product between
 gradients of different batches of the same task). The meta-update is handed to the optimiser as the
-"gradient" -(mean φ_i - θ), so ``torch.optim.SGD(lr=ε)`` performs exactly the formula above and Adam gives
+"gradient" -(mean φ_i - θ), so ``torch.optim.SGD(lr=β)`` performs exactly the formula above and Adam gives
 the common Adam-on-Reptile variant.
 """
 

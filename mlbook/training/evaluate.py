@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from mlbook.data.episodes import Episode
 from mlbook.data.oneshot import Classifier, OneShotResult, OneShotRun, score_oneshot
+from mlbook.progress import progress_bar
 from mlbook.training.method import EpisodicMethod
 from mlbook.utils import check_positive_int, default_device, mean_confidence_interval
 from mlbook.validate import check_device, check_labels, check_tensor
@@ -81,11 +81,12 @@ def evaluate(
     episodes: int = 600,
     *,
     device: torch.device | str | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> EvalResult:
     """Evaluate on ``episodes`` episodes drawn from ``sampler`` after ``sampler.reset()``, so every call (and
     every method) sees exactly the same test episodes. A metric that is NaN or inf on any episode raises a
-    ``FloatingPointError`` (a mean of them would be NaN, not a result)."""
+    ``FloatingPointError`` (a mean of them would be NaN, not a result). ``progress``: a text progress bar;
+    ``None`` shows it on Colab and in a terminal only (``mlbook.progress``)."""
     _check_method(method)
     _check_sampler("sampler", sampler, ("sample", "reset"))
     check_positive_int("episodes", episodes)
@@ -93,7 +94,7 @@ def evaluate(
     method.to(device)
     sampler.reset()
     values, metric = [], "accuracy"
-    for _ in tqdm(range(episodes), desc="evaluate", disable=not progress, leave=False):
+    for _ in progress_bar(range(episodes), progress=progress, desc="evaluate", leave=False):
         episode = sampler.sample().to(device)
         metric, value = episode_metric(predict(method, episode), episode)
         values.append(value)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
+from mlbook.progress import progress_bar
 from mlbook.training.checkpoint import load_checkpoint, save_checkpoint
 from mlbook.training.evaluate import EvalResult, _check_method, _check_sampler, evaluate
 from mlbook.training.method import EpisodicMethod
@@ -60,7 +60,7 @@ def train(
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 0,
     resume: bool = False,
-    progress: bool = True,
+    progress: bool | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> TrainHistory:
     """Meta-train ``method`` for ``steps`` optimiser steps of ``meta_batch`` episodes from ``sampler``.
@@ -73,6 +73,7 @@ def train(
       does (``train`` never calls ``scheduler.step()``); pass it so checkpoints save and restore its state.
     * A loss or metric that is NaN or inf stops training with a ``FloatingPointError`` naming the step; the
       checkpoint on disk is then still the last good one (weights that are not finite are never saved).
+    * ``progress``: a text progress bar; ``None`` shows it on Colab and in a terminal only (``mlbook.progress``).
     """
     _check_method(method)
     _check_sampler("sampler", sampler, ("sample_batch", "generator") if checkpoint is not None else ("sample_batch",))
@@ -96,7 +97,7 @@ def train(
         saved = start
 
     began = time.perf_counter() - history.seconds
-    bar = tqdm(range(start, steps), desc="meta-train", disable=not progress, initial=start, total=steps)
+    bar = progress_bar(range(start, steps), progress=progress, desc="meta-train", initial=start, total=steps)
     for step in bar:
         method.train()
         episodes = [episode.to(device) for episode in sampler.sample_batch(meta_batch)]

@@ -20,6 +20,8 @@ PUBLIC_MODULES = (
     "mlbook.multitask",
     "mlbook.optimization",
     "mlbook.plotting",
+    "mlbook.progress",
+    "mlbook.project",
     "mlbook.results",
     "mlbook.training",
     "mlbook.validate",

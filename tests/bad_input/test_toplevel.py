@@ -25,6 +25,7 @@ from mlbook.baselines import (  # noqa: E402
 )
 from mlbook.data import Episode, LabelledImages, OneShotResult  # noqa: E402
 from mlbook.plotting import (  # noqa: E402
+    book_style,
     format_percent,
     image_mosaic,
     plot_accuracy_curve,
@@ -35,6 +36,8 @@ from mlbook.plotting import (  # noqa: E402
     plot_oneshot_confusion,
     smooth,
 )
+from mlbook.progress import progress_bar, show_progress  # noqa: E402
+from mlbook.project import binder_url, colab_url, github_url, pip_requirement  # noqa: E402
 from mlbook.training import TrainHistory  # noqa: E402
 from mlbook.widgets import episode_explorer, episode_view  # noqa: E402
 from tests.bad_input.fixtures import make_episode
@@ -235,6 +238,17 @@ ROWS = [
         lambda: PixelNearestNeighbour().predict((torch.rand(2, 1, 4, 4), torch.tensor([0, 1]))),
     ),
     # mlbook.plotting
+    BadInput("mlbook.plotting.book_style", "retina", "a string", lambda: book_style(retina="yes")),
+    # mlbook.progress
+    BadInput("mlbook.progress.show_progress", "progress", "a string", lambda: show_progress("no")),
+    BadInput("mlbook.progress.progress_bar", "progress", "an int", lambda: progress_bar([1], progress=2, desc="x")),
+    # mlbook.project
+    BadInput("mlbook.project.github_url", "path", "absolute", lambda: github_url("/etc/passwd")),
+    BadInput("mlbook.project.github_url", "path", "leaves the repository", lambda: github_url("../other/x.py")),
+    BadInput("mlbook.project.colab_url", "path", "not a string", lambda: colab_url(3)),
+    BadInput("mlbook.project.binder_url", "path", "empty", lambda: binder_url("")),
+    BadInput("mlbook.project.pip_requirement", "extras", "capitals", lambda: pip_requirement("Widgets")),
+    BadInput("mlbook.project.pip_requirement", "extras", "None", lambda: pip_requirement(None)),
     BadInput("mlbook.plotting.format_percent", "value", "a string", lambda: format_percent("4.5")),
     BadInput("mlbook.plotting.format_percent", "value", "NaN", lambda: format_percent(NAN)),
     BadInput("mlbook.plotting.format_percent", "value", "None", lambda: format_percent(None)),
