@@ -50,10 +50,11 @@ def _check_text(name: str, value: object, *, pattern: str, allowed: str, empty: 
 
 
 def _check_path(path: object) -> str:
+    """A path relative to the repository root; ``""`` is the root itself."""
     if isinstance(path, str) and ".." in path.split("/"):
         raise ValueError(f"path must stay inside the repository (no '..'), got {path!r}")
     return _check_text("path", path, pattern=r"[\w.-]+(/[\w.-]+)*", allowed="a path relative to the repository root, "
-                       "e.g. 'exercises/ch01/ch01_exercises.ipynb'")
+                       "e.g. 'exercises/ch01/ch01_exercises.ipynb', or '' for the root", empty=True)
 
 
 def pip_requirement(extras: str = "") -> str:

@@ -246,7 +246,7 @@ ROWS = [
     BadInput("mlbook.project.github_url", "path", "absolute", lambda: github_url("/etc/passwd")),
     BadInput("mlbook.project.github_url", "path", "leaves the repository", lambda: github_url("../other/x.py")),
     BadInput("mlbook.project.colab_url", "path", "not a string", lambda: colab_url(3)),
-    BadInput("mlbook.project.binder_url", "path", "empty", lambda: binder_url("")),
+    BadInput("mlbook.project.binder_url", "path", "a Windows path", lambda: binder_url("book\\ch01.ipynb")),
     BadInput("mlbook.project.pip_requirement", "extras", "capitals", lambda: pip_requirement("Widgets")),
     BadInput("mlbook.project.pip_requirement", "extras", "None", lambda: pip_requirement(None)),
     BadInput("mlbook.plotting.format_percent", "value", "a string", lambda: format_percent("4.5")),
