@@ -22,7 +22,7 @@ export MLBOOK_DATA
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: book book-offline test lint unit notebooks build-strict env browser-env clean
+.PHONY: book book-offline offline-packages test lint unit notebooks build-strict env browser-env clean
 
 env: $(STAMP)
 
@@ -41,11 +41,19 @@ book: $(STAMP)
 
 # The same site readable with no network: MathJax, require.js and the Jupyter widget manager, which pages load
 # from CDNs, installed from the npm registry (needs Node.js's npm) and served from _build/html/_static/vendor.
+# The browser test checks such a copy too (every equation typeset), when npm is there.
 OFFLINE_NPM := mathjax@3.2.2 requirejs@2.3.8 @jupyter-widgets/html-manager@1.0.15
+OFFLINE_MODULES := .cache/offline/node_modules
 book-offline: book
 	@command -v npm >/dev/null || { echo "book-offline needs npm (Node.js) to fetch MathJax and the widget manager" >&2; exit 1; }
-	npm install --silent --no-audit --no-fund --prefix .cache/offline $(OFFLINE_NPM)
-	$(BIN)/python tools/offline_site.py _build/html --node-modules .cache/offline/node_modules
+	@$(MAKE) --no-print-directory offline-packages
+	$(BIN)/python tools/offline_site.py _build/html --node-modules $(OFFLINE_MODULES)
+
+offline-packages:
+	@if ! command -v npm >/dev/null; then echo "no npm: the browser test checks math markup, not typesetting"; \
+	elif [ ! -f $(OFFLINE_MODULES)/mathjax/package.json ] || [ ! -f $(OFFLINE_MODULES)/requirejs/package.json ] \
+		|| [ ! -d $(OFFLINE_MODULES)/@jupyter-widgets/html-manager/dist ]; then \
+		npm install --silent --no-audit --no-fund --prefix .cache/offline $(OFFLINE_NPM); fi
 
 # Debian's Chromium and its driver for the browser test (tools/site_check.py), installed by the test command's set-up
 # (apt, about 40 s once); nothing is downloaded at test time. Elsewhere install them and set CHROMIUM and CHROMEDRIVER.
@@ -68,13 +76,14 @@ browser-env:
 		|| { echo "apt-get install -y chromium chromium-driver failed (see above)" >&2; exit 1; }; \
 	echo "browser set-up: $$(( $$(date +%s) - began )) s"
 
-test: $(STAMP) browser-env
+test: $(STAMP) browser-env offline-packages
 	@$(BIN)/python tools/stages.py \
 		"lint=$(BIN)/ruff check mlbook tests benchmarks tools exercises" \
 		"unit tests=$(BIN)/python -m pytest tests -q -n 2 -p randomly --randomly-dont-reset-seed --ignore=tests/site" \
 		"exercise notebooks (nbval)=$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q -n 2 --dist loadfile exercises" \
 		"book build (-W)=$(BIN)/jupyter-book build . -W --keep-going" \
-		"browser test=$(BIN)/python tools/site_check.py --html _build/html"
+		"browser test=$(BIN)/python tools/site_check.py --html _build/html \
+			$(if $(wildcard $(OFFLINE_MODULES)/mathjax),--offline-from $(OFFLINE_MODULES))"
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlbook tests benchmarks tools exercises

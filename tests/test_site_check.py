@@ -5,6 +5,7 @@ Needs Chromium and chromedriver (``make browser-env``; the test command installs
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import zlib
 from pathlib import Path
@@ -184,3 +185,30 @@ def test_exec_report_reads_the_published_table(tmp_path):
     assert "book/b" in lines[1] and "FAILED" in lines[1] and "book/a" in lines[2]
     assert "not executed in this build: book/c" in lines[3]
     assert exec_report.main([str(tmp_path)]) == 1  # a failed notebook fails the report
+
+
+NODE_MODULES = Path(__file__).resolve().parents[1] / ".cache" / "offline" / "node_modules"
+MATHJAX_PAGE = page(
+    "Good page",
+    '<section id="good-page"><h1>Good page</h1><p>Math: <span class="math notranslate nohighlight">\\(x^2\\)</span>'
+    ' and <span class="math notranslate nohighlight">\\(\\mathcal{D}^{\\mathrm{tr}}_i\\)</span>.</p></section>',
+    launch=f'<li><a href="{BINDER.format(nb="good")}">Binder</a></li>'
+    f'<li><a href="{COLAB.format(nb="good")}">Colab</a></li>',
+).replace("</head>", '<script defer="defer" src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js">'
+          "</script></head>")
+
+
+def test_on_the_offline_copy_every_equation_must_be_typeset(site, tmp_path):
+    if not (NODE_MODULES / "mathjax").is_dir():
+        pytest.skip(f"MathJax is not installed in {NODE_MODULES} (make browser-env installs it when npm is there)")
+    _, repo = site
+    html = tmp_path / "html"
+    shutil.copytree(repo / "_build" / "html", html)
+    (html / "book" / "good.html").write_text(MATHJAX_PAGE, encoding="utf-8")
+    (html / "index.html").write_text(page("Intro", "<h1>Intro</h1>"), encoding="utf-8")
+    (good,) = [p for p in site_check.toc_pages(repo) if p.docname == "book/good"]
+    with site_check.Site(html, repo, typeset=True) as online:  # the CDN is unreachable: nothing is typeset
+        assert any("2 of 2 math elements not typeset by MathJax" in p for p in online.check(good).problems)
+    offline = site_check.offline_copy(html, tmp_path / "out", NODE_MODULES)
+    with site_check.Site(offline, repo, typeset=True) as local:
+        assert local.check(good).problems == []

@@ -31,6 +31,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -48,6 +49,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import exec_report  # noqa: E402  (tools/exec_report.py, beside this file)
+import offline_site  # noqa: E402  (tools/offline_site.py, beside this file)
 
 REPO = Path(__file__).resolve().parents[1]
 WINDOW_WIDTH = 1280  # px: a laptop browser window; cut-off cells and screenshots are measured at this width
@@ -252,7 +254,10 @@ const bare = h => {
   return text(c);
 };
 const images = Array.from(document.images);
-Promise.all(images.map(img => img.complete ? null : new Promise(r => { img.onload = img.onerror = r; })))
+// MathJax, when it loaded (the offline copy vendors it; from a CDN it fails at once here), typesets after load
+const typeset = (window.MathJax && MathJax.startup && MathJax.startup.promise) || null;
+Promise.all(images.map(img => img.complete ? null : new Promise(r => { img.onload = img.onerror = r; }))
+            .concat([typeset]))
   .then(() => {
     const cells = Array.from(document.querySelectorAll('div.cell'));
     const pres = sel => Array.from(document.querySelectorAll(sel));
@@ -278,6 +283,8 @@ Promise.all(images.map(img => img.complete ? null : new Promise(r => { img.onloa
       images: images.map(img => ({src: img.currentSrc || img.src, w: img.naturalWidth, alt: img.alt})),
       math: Array.from(document.querySelectorAll('.math')).map(m => m.textContent.slice(0, 200)),
       mathjax: document.querySelectorAll('mjx-container, .MathJax').length,
+      untypeset: Array.from(document.querySelectorAll('.math')).filter(m => !m.querySelector('mjx-container'))
+                   .map(m => m.textContent.slice(0, 80)),
       prose,
       launch: Array.from(document.querySelectorAll('.dropdown-launch-buttons a[href]')).map(a => a.href),
       outputs: Array.from(document.querySelectorAll('div.cell_output > *')).map(o => ({
@@ -306,9 +313,10 @@ class _Ids(HTMLParser):
 class Site:
     """The built site served locally and one headless browser over it."""
 
-    def __init__(self, html_dir: Path, repo: Path = REPO) -> None:
+    def __init__(self, html_dir: Path, repo: Path = REPO, typeset: bool = False) -> None:
         self.html_dir = Path(html_dir)
         self.repo = repo
+        self.typeset = typeset  # every math element must be typeset (MathJax vendored: tools/offline_site.py)
         self.launch = launch_targets(repo)
         self._targets: dict[str, tuple[int, set[str] | None]] = {}  # url -> (status, ids of an HTML page)
 
@@ -438,6 +446,10 @@ class Site:
         raw = [m for m in state["math"] if re.search(r"\\\(|\\\[|\$\$|\\begin", m)]
         if source_has_math(page.source) and not raw and not state["mathjax"]:
             report.problems.append("the source has math but the page has no math markup (.math with \\( or \\[)")
+        if self.typeset and state["untypeset"]:
+            n, total = len(state["untypeset"]), len(state["math"])
+            example = state["untypeset"][0]
+            report.problems.append(f"{n} of {total} math elements not typeset by MathJax, e.g. {example!r}")
         for key, text in sorted(state["prose"].items(), key=lambda item: int(item[0])):
             where = f"cell {key} output" if int(key) else "text"
             for match in RAW_TEX_RE.finditer(text):
@@ -558,13 +570,25 @@ def format_table(reports: list[PageReport]) -> str:
     return "\n".join(lines)
 
 
-def run(html_dir: Path, out_dir: Path, only: list[str] | None = None, repo: Path = REPO) -> list[PageReport]:
+def offline_copy(html_dir: Path, out_dir: Path, node_modules: Path) -> Path:
+    """A copy of the site that loads MathJax, require.js and the widget manager locally (tools/offline_site.py)."""
+    copy = out_dir / "html-offline"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(html_dir, copy)
+    remote = offline_site.make_offline(copy, node_modules)
+    if remote:
+        raise SystemExit("the offline copy still loads scripts from the network:\n  " + "\n  ".join(remote))
+    return copy
+
+
+def run(html_dir: Path, out_dir: Path, only: list[str] | None = None, repo: Path = REPO,
+        typeset: bool = False) -> list[PageReport]:
     pages = toc_pages(repo)
     if only:
         pages = [p for p in pages if p.docname in only]
     shots = {p.docname for p in screenshot_pages(toc_pages(repo))}
     reports = []
-    with Site(html_dir, repo) as site:
+    with Site(html_dir, repo, typeset=typeset) as site:
         for page in pages:
             shot = out_dir / screenshot_name(page) if page.docname in shots else None
             reports.append(site.check(page, shot))
@@ -579,6 +603,10 @@ def main(argv: list[str] | None = None) -> int:
                         "--html's _build, else this one)")
     parser.add_argument("--pages", nargs="*", help="only these TOC docnames")
     parser.add_argument("--no-exec-report", action="store_true", help="do not print the slowest notebooks")
+    parser.add_argument("--offline-from", type=Path, metavar="NODE_MODULES",
+                        help="check a copy of the site made readable offline with the MathJax, require.js and "
+                        "widget manager installed here (make book-offline's .cache/offline/node_modules): then "
+                        "every equation must be typeset, and the screenshots show the math as a reader sees it")
     args = parser.parse_args(argv)
     out = args.out or args.html.parent / "site-check"
     repo = args.repo or (args.html.parent.parent if (args.html.parent.parent / "_toc.yml").is_file() else REPO)
@@ -590,7 +618,11 @@ def main(argv: list[str] | None = None) -> int:
         print(missing, file=sys.stderr)
         return 1
     began = time.perf_counter()
-    reports = run(args.html, out, args.pages, repo)
+    checked = args.html
+    if args.offline_from:
+        checked = offline_copy(args.html, out, args.offline_from)
+        print(f"checking {checked}: {args.html} with MathJax and the widget manager from {args.offline_from}")
+    reports = run(checked, out, args.pages, repo, typeset=bool(args.offline_from))
     print(format_table(reports))
     problems = [(r.page, p) for r in reports for p in r.problems]
     print(f"\n{len(problems)} problems on {sum(1 for r in reports if r.problems)} of {len(reports)} pages")
