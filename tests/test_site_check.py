@@ -68,6 +68,7 @@ BAD = page(
     '<p>No math markup here, but raw $\\alpha_i$ text. Links: <a href="missing.html">gone</a>, '
     '<a href="good.html#no-such-section">bad anchor</a>.</p>'
     '<img alt="x" src="../_images/missing.png">'
+    '<div class="highlight"><pre>pip install "a-package @ git+https://example.org/a/very/long/address/that/does/not/fit/in/the/column/at/all"</pre></div>'
     + cell("run()", stream("Traceback (most recent call last):\n  ...\nValueError: boom", kind="traceback"))
     + cell("warn()", stream("/x.py:3: UserWarning: careful", kind="stderr"))
     + cell("gen()", stream("&lt;torch._C.Generator at 0x7f00deadbeef&gt;", kind="text_plain"))
@@ -144,8 +145,9 @@ def test_every_fault_is_named(site):
 def test_cut_off_cells_are_measured_and_fail_the_page(site, monkeypatch):
     assert site_check.CUT_OFF_CELLS_ALLOWED == 0  # the book's CSS wraps long lines: none may be cut off
     report = check(site, "book/bad")
-    assert report.cells_cut == 1 and report.cut_by_kind["input"] == (1, 4)
-    assert any("1 code cells cut off at the right edge" in p for p in report.problems)
+    assert report.cells_cut == 2 and report.cut_by_kind["input"] == (1, 4) and report.cut_by_kind["block"] == (1, 1)
+    assert any("2 code cells cut off at the right edge" in p and "code block 1 of the text" in p
+               for p in report.problems)
     monkeypatch.setattr(site_check, "CUT_OFF_CELLS_ALLOWED", None)  # None: measured and reported only
     assert not any("cut off" in p for p in check(site, "book/bad").problems)
 

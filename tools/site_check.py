@@ -292,7 +292,9 @@ Promise.all(images.map(img => img.complete ? null : new Promise(r => { img.onloa
         cls: o.className, text: o.textContent})),
       inputs: cells.map(c => { const p = c.querySelector('.cell_input pre'); return p ? p.textContent : ''; }),
       pres: pres('div.cell_input pre').map(p => measure(p, 'input'))
-            .concat(pres('div.cell_output pre').map(p => measure(p, 'output'))),
+            .concat(pres('div.cell_output pre').map(p => measure(p, 'output')))
+            .concat(Array.from(article.querySelectorAll('pre')).filter(p => !p.closest('div.cell'))
+                    .map((p, i) => ({kind: 'block', cell: i + 1, scroll: p.scrollWidth, client: p.clientWidth}))),
     });
   })
   .catch(e => done({error: String(e && e.stack || e)}));
@@ -515,10 +517,13 @@ class Site:
         report.cells_measured = len(state["pres"])
         cut = [p for p in state["pres"] if p["scroll"] > p["client"] + 1]
         report.cells_cut = len(cut)
-        for kind in ("input", "output"):
+        for kind in ("input", "output", "block"):  # a cell's input, its output, a code block of the text
             of_kind = [p for p in state["pres"] if p["kind"] == kind]
             report.cut_by_kind[kind] = (sum(1 for p in of_kind if p in cut), len(of_kind))
-        report.cut_cells = [f"cell {p['cell']} {p['kind']} ({p['scroll']} px in {p['client']} px)" for p in cut]
+        report.cut_cells = [
+            (f"code block {p['cell']} of the text" if p["kind"] == "block" else f"cell {p['cell']} {p['kind']}")
+            + f" ({p['scroll']} px in {p['client']} px)" for p in cut
+        ]
         if CUT_OFF_CELLS_ALLOWED is not None and len(cut) > CUT_OFF_CELLS_ALLOWED:
             report.problems.append(
                 f"{len(cut)} code cells cut off at the right edge at {WINDOW_WIDTH} px (allowed "
@@ -555,9 +560,9 @@ def screenshot_name(page: Page) -> str:
 
 
 def format_table(reports: list[PageReport]) -> str:
-    rows = [("page", "title", "links", "ext", "images", "outputs", "cut in", "cut out", "problems", "s")]
+    rows = [("page", "title", "links", "ext", "images", "outputs", "cut in", "cut out", "cut text", "problems", "s")]
     for r in reports:
-        cut = ["{}/{}".format(*r.cut_by_kind.get(kind, (0, 0))) for kind in ("input", "output")]
+        cut = ["{}/{}".format(*r.cut_by_kind.get(kind, (0, 0))) for kind in ("input", "output", "block")]
         rows.append((r.page, r.title[:40], str(r.links), str(r.external_links), str(r.images), str(r.outputs),
                      *cut, str(len(r.problems)), f"{r.seconds:.1f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -634,8 +639,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(cut)} of {sum(r.cells_measured for r in reports)} measured <pre> blocks")
     for r in reports:
         if r.cells_cut:
-            (cut_in, n_in), (cut_out, n_out) = r.cut_by_kind["input"], r.cut_by_kind["output"]
-            print(f"  {r.page}: {cut_in} of {n_in} inputs, {cut_out} of {n_out} outputs: {'; '.join(r.cut_cells)}")
+            counts = ", ".join(f"{c} of {n} {kind}s" for kind, (c, n) in r.cut_by_kind.items())
+            print(f"  {r.page}: {counts}: {'; '.join(r.cut_cells)}")
     notes: dict[str, list[str]] = {}  # the same note on many pages is printed once
     for r in reports:
         for note in r.notes:
