@@ -235,12 +235,13 @@ def test_stale_student_files_are_detected(tmp_path, assigned):
 
 def test_launch_links_point_at_the_committed_student_notebooks():
     from mlbook.grading.sets import launch_links, launch_markdown
+    from mlbook.project import REF
 
     for name in ("ch01", "ch05", "ch06"):
         links = launch_links(name)
         path = f"exercises/{name}/{name}_exercises.ipynb"
         assert (REPO / path).is_file()
-        assert links["colab"].endswith("/blob/main/" + path)
+        assert links["colab"].endswith(f"/blob/{REF}/" + path)  # the ref the pages are built from
         assert links["binder"].endswith("?labpath=" + path.replace("/", "%2F"))
         assert links["colab"] in launch_markdown(name)
 
