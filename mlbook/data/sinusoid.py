@@ -13,6 +13,7 @@ import torch
 from mlbook.data.episodes import Episode
 from mlbook.validate import (
     check_callable,
+    check_int,
     check_memory,
     check_number,
     check_positive_int,
@@ -87,6 +88,26 @@ class SinusoidTasks:
         support_x, query_x = self.sample_inputs(k_shot), self.sample_inputs(q_query)
         episode = Episode(support_x, task(support_x), query_x, task(query_x), n_way=None, k_shot=k_shot)
         episode.task = task  # kept for plotting the true curve
+        return episode
+
+    def sample_half_interval_episode(
+        self, half: int, k_shot: int | None = None, q_query: int | None = None
+    ) -> Episode:
+        """The MAML paper's extrapolation test: a new task with K support points from one half of ``x_range`` only
+        (``half`` 0: the lower half, 1: the upper) and Q query points on *each* half, those of the support's half
+        first: ``query_x[:Q]`` is where the task gave points, ``query_x[Q:]`` where it gave none."""
+        check_int("half", half, minimum=0, maximum=1)
+        k_shot = self.k_shot if k_shot is None else k_shot
+        q_query = self.q_query if q_query is None else q_query
+        _check_sizes(k_shot, q_query)
+        middle = sum(self.x_range) / 2
+        halves = ((self.x_range[0], middle), (middle, self.x_range[1]))
+        seen, unseen = halves[half], halves[1 - half]
+        task = self.sample_task()
+        support_x = self._uniform(*seen, k_shot, 1)
+        query_x = torch.cat([self._uniform(*seen, q_query, 1), self._uniform(*unseen, q_query, 1)])
+        episode = Episode(support_x, task(support_x), query_x, task(query_x), n_way=None, k_shot=k_shot)
+        episode.task = task
         return episode
 
     def sample(self) -> Episode:

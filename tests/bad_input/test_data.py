@@ -190,6 +190,10 @@ ROWS = [
     BadInput(ST + ".sample_episode", "k_shot", "zero", lambda: SinusoidTasks().sample_episode(k_shot=0)),
     BadInput(ST + ".sample_episode", "task", "a string", lambda: SinusoidTasks().sample_episode(task="sin")),
     BadInput(ST + ".sample_batch", "meta_batch", "negative", lambda: SinusoidTasks().sample_batch(-2)),
+    BadInput(ST + ".sample_half_interval_episode", "half", "a float",
+             lambda: SinusoidTasks().sample_half_interval_episode(1.0)),
+    BadInput(ST + ".sample_half_interval_episode", "q_query", "zero",
+             lambda: SinusoidTasks().sample_half_interval_episode(0, q_query=0)),
     # ---- MultiTaskImages
     BadInput(MT, "images", "3-D", lambda: _multitask(images=torch.zeros(6, 4, 4))),
     BadInput(MT, "images", "NaN pixels", lambda: _multitask(images=torch.full((6, 1, 4, 4), NAN))),

@@ -64,3 +64,23 @@ def test_a_task_needs_finite_numbers_and_a_tensor_input():
         SinusoidTask(1.0, "0")
     with pytest.raises(TypeError, match="task must be callable"):
         SinusoidTasks().sample_episode(task="sin")
+
+
+@pytest.mark.parametrize("half", [0, 1])
+def test_half_interval_episode_draws_support_from_one_half_and_queries_both(half):
+    tasks = SinusoidTasks(x_range=(-5.0, 5.0), seed=3)
+    episode = tasks.sample_half_interval_episode(half, k_shot=7, q_query=40)
+    seen = (lambda x: x < 0) if half == 0 else (lambda x: x >= 0)
+    assert episode.support_x.shape == (7, 1) and episode.query_x.shape == (80, 1)
+    assert seen(episode.support_x).all()
+    assert seen(episode.query_x[:40]).all() and not seen(episode.query_x[40:]).any()
+    torch.testing.assert_close(episode.support_y, episode.task(episode.support_x))
+    torch.testing.assert_close(episode.query_y, episode.task(episode.query_x))
+
+
+def test_half_interval_episode_splits_any_range_at_its_middle_and_refuses_a_third_half():
+    episode = SinusoidTasks(x_range=(2.0, 6.0), seed=0).sample_half_interval_episode(1, k_shot=50, q_query=50)
+    assert (episode.support_x >= 4.0).all() and (episode.support_x <= 6.0).all()
+    assert ((episode.query_x[50:] >= 2.0) & (episode.query_x[50:] < 4.0)).all()
+    with pytest.raises(ValueError, match="half"):
+        SinusoidTasks().sample_half_interval_episode(2)
